@@ -1,0 +1,35 @@
+# Entry points: make demo, make test, make bench, make lint.
+# Binaries built from the Go module proxy (Traefik, etcd, kube-apiserver) are cached by
+# version under .cache/ (git-ignored); the first run builds them.
+CACHE ?= $(CURDIR)/.cache
+GO ?= go
+MODULES := . e2e
+export STOREAFFINITY_CACHE := $(CACHE)
+
+.PHONY: test test-unit test-e2e tools bench lint fmt
+
+## test: everything CI runs: unit tests, the same behaviour under Yaegi, the end-to-end suite.
+test: test-unit test-e2e
+
+test-unit:
+	$(GO) vet ./...
+	$(GO) test -count=1 ./...
+
+tools:
+	@scripts/install-traefik.sh "$(CACHE)" >/dev/null
+	@scripts/install-kube.sh "$(CACHE)" >/dev/null
+
+test-e2e: tools
+	cd e2e && $(GO) vet ./... && $(GO) test -count=1 -timeout 60m ./...
+
+## bench: per-request cost, compiled and under Yaegi.
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+	cd e2e && $(GO) test -run '^$$' -bench . -benchmem ./...
+
+## lint: gofmt, go vet and golangci-lint over every module.
+lint:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
+	for m in $(MODULES); do (cd $$m && $(GO) vet ./...) || exit 1; done
+	@command -v golangci-lint >/dev/null || GOBIN=$(CACHE)/bin $(GO) install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@v2.6.2
+	for m in $(MODULES); do (cd $$m && PATH=$(CACHE)/bin:$$PATH golangci-lint run ./...) || exit 1; done

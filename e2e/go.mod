@@ -1,0 +1,3 @@
+module github.com/storeaffinity/storeaffinity/e2e
+
+go 1.26

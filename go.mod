@@ -1,0 +1,3 @@
+module github.com/storeaffinity/storeaffinity
+
+go 1.22

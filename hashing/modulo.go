@@ -1,0 +1,23 @@
+package hashing
+
+// modulo is StateLB-style placement: the store hash modulo the number of members, over
+// the members sorted by name. Almost every store moves when the member count changes.
+type modulo struct {
+	names []string
+}
+
+func newModulo(members []Member) *modulo { return &modulo{names: memberNames(members)} }
+
+func (m *modulo) Members() []string { return m.names }
+
+func (m *modulo) Pick(store string) int { return int(Hash64(store) % uint64(len(m.names))) }
+
+// Rank starts at the store's member and continues in sorted order, wrapping around.
+func (m *modulo) Rank(store string) []int {
+	first := m.Pick(store)
+	order := make([]int, len(m.names))
+	for i := range order {
+		order[i] = (first + i) % len(m.names)
+	}
+	return order
+}
