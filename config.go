@@ -1,0 +1,165 @@
+package storeaffinity
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/storeaffinity/storeaffinity/hashing"
+)
+
+// Values of missingDeviceId.
+const (
+	missingReject     = "reject"
+	missingRoundRobin = "roundRobin"
+)
+
+// Config is the middleware configuration. Every key has a default (see CreateConfig);
+// lists also accept comma-separated strings, as docker labels deliver them.
+type Config struct {
+	// DeviceAffinityPrefixes are path prefixes; the path segment after one is the device ID.
+	DeviceAffinityPrefixes []string `json:"deviceAffinityPrefixes,omitempty" yaml:"deviceAffinityPrefixes,omitempty"`
+	// DeviceIDHeader is an optional request header that carries the device ID.
+	DeviceIDHeader string `json:"deviceIdHeader,omitempty" yaml:"deviceIdHeader,omitempty"`
+	// DeviceIDQuery is an optional query parameter that carries the device ID.
+	DeviceIDQuery string `json:"deviceIdQuery,omitempty" yaml:"deviceIdQuery,omitempty"`
+	// StoreIDPattern is an RE2 pattern with a named group "store"; empty means
+	// everything before the device ID's last "-".
+	StoreIDPattern string `json:"storeIdPattern,omitempty" yaml:"storeIdPattern,omitempty"`
+	// Members are the child service names of the sticky weighted service.
+	Members []string `json:"members,omitempty" yaml:"members,omitempty"`
+	// StickyCookie is the weighted service's sticky cookie name.
+	StickyCookie string `json:"stickyCookie,omitempty" yaml:"stickyCookie,omitempty"`
+	// Strategy is "rendezvous" (default) or "modulo".
+	Strategy string `json:"strategy,omitempty" yaml:"strategy,omitempty"`
+	// AffinityHeader names the header that reports the store and member.
+	AffinityHeader string `json:"affinityHeader,omitempty" yaml:"affinityHeader,omitempty"`
+	// MissingDeviceID is "reject" (400) or "roundRobin", for an affinity path without a
+	// valid device ID.
+	MissingDeviceID string `json:"missingDeviceId,omitempty" yaml:"missingDeviceId,omitempty"`
+	// RebalanceGrace is how long live requests of a moved store may go on after a
+	// membership change; "0" or "off" keeps them.
+	RebalanceGrace string `json:"rebalanceGrace,omitempty" yaml:"rebalanceGrace,omitempty"`
+}
+
+// CreateConfig returns the default configuration.
+func CreateConfig() *Config {
+	return &Config{
+		Strategy:        hashing.StrategyRendezvous,
+		AffinityHeader:  "X-Store-Affinity",
+		MissingDeviceID: missingReject,
+		RebalanceGrace:  "5s",
+	}
+}
+
+// settings is a validated Config, ready for the request path.
+type settings struct {
+	prefixes       []string
+	deviceHeader   string
+	deviceQuery    string
+	stores         *hashing.StoreDeriver
+	picker         hashing.Picker
+	strategy       string
+	storePattern   string
+	cookieName     string
+	affinityHeader string
+	roundRobinBad  bool
+	grace          time.Duration
+}
+
+// parse checks every key and returns the settings, or an error that names the key.
+func (c *Config) parse() (*settings, error) {
+	s := &settings{
+		deviceHeader:   strings.TrimSpace(c.DeviceIDHeader),
+		deviceQuery:    strings.TrimSpace(c.DeviceIDQuery),
+		cookieName:     strings.TrimSpace(c.StickyCookie),
+		affinityHeader: http.CanonicalHeaderKey(orDefault(c.AffinityHeader, "X-Store-Affinity")),
+	}
+	for _, prefix := range splitList(c.DeviceAffinityPrefixes) {
+		if !strings.HasPrefix(prefix, "/") {
+			return nil, fmt.Errorf("deviceAffinityPrefixes: %q does not start with '/'", prefix)
+		}
+		s.prefixes = append(s.prefixes, strings.TrimRight(prefix, "/"))
+	}
+	if len(s.prefixes) == 0 && s.deviceHeader == "" && s.deviceQuery == "" {
+		return nil, fmt.Errorf("deviceAffinityPrefixes, deviceIdHeader or deviceIdQuery: at least one is required")
+	}
+	if s.cookieName == "" {
+		return nil, fmt.Errorf("stickyCookie: required (the weighted service's sticky cookie name)")
+	}
+	if !validCookieName(s.cookieName) {
+		return nil, fmt.Errorf("stickyCookie: %q is not a valid cookie name", s.cookieName)
+	}
+	var err error
+	s.storePattern = c.StoreIDPattern
+	if s.stores, err = hashing.NewStoreDeriver(c.StoreIDPattern); err != nil {
+		return nil, err
+	}
+	members := splitList(c.Members)
+	if len(members) == 0 {
+		return nil, fmt.Errorf("members: required (the weighted service's child service names)")
+	}
+	s.strategy = orDefault(c.Strategy, hashing.StrategyRendezvous)
+	if s.picker, err = hashing.New(s.strategy, hashing.Names(members)); err != nil {
+		return nil, fmt.Errorf("members/strategy: %w", err)
+	}
+	switch strings.TrimSpace(c.MissingDeviceID) {
+	case "", missingReject:
+	case missingRoundRobin:
+		s.roundRobinBad = true
+	default:
+		return nil, fmt.Errorf("missingDeviceId: %q (want %q or %q)", c.MissingDeviceID, missingReject, missingRoundRobin)
+	}
+	if s.grace, err = parseGrace(c.RebalanceGrace); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// placement returns a key for everything that decides a device's route: two middleware
+// instances with the same placement route every device the same way.
+func (s *settings) placement() string {
+	return s.strategy + "|" + s.storePattern + "|" + s.cookieName + "|" + strings.Join(s.picker.Members(), ",")
+}
+
+// splitList trims the elements of a list and splits those holding comma-separated values.
+func splitList(list []string) []string {
+	var out []string
+	for _, item := range list {
+		for _, part := range strings.Split(item, ",") {
+			if part = strings.TrimSpace(part); part != "" {
+				out = append(out, part)
+			}
+		}
+	}
+	return out
+}
+
+func parseGrace(value string) (time.Duration, error) {
+	value = strings.TrimSpace(value)
+	switch value {
+	case "":
+		return 5 * time.Second, nil
+	case "0", "off":
+		return 0, nil
+	}
+	grace, err := time.ParseDuration(value)
+	if err != nil || grace < 0 {
+		return 0, fmt.Errorf("rebalanceGrace: %q is not a duration like 5s, or 0/off", value)
+	}
+	return grace, nil
+}
+
+func orDefault(value, fallback string) string {
+	if value = strings.TrimSpace(value); value != "" {
+		return value
+	}
+	return fallback
+}
+
+// validCookieName reports whether name is an RFC 6265 token.
+func validCookieName(name string) bool {
+	return !strings.ContainsAny(name, "\x00\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c\x0d\x0e\x0f"+
+		"\x10\x11\x12\x13\x14\x15\x16\x17\x18\x19\x1a\x1b\x1c\x1d\x1e\x1f\x7f ()<>@,;:\\\"/[]?={}")
+}

@@ -1,0 +1,46 @@
+package storeaffinity
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"net/http"
+	"strings"
+)
+
+// StickyValue returns the sticky cookie value by which Traefik v3.6's weighted round
+// robin recognises a child service: the first 16 hex characters of the SHA-256 of the
+// child service name, exactly as written in weighted.services[].name.
+func StickyValue(childService string) string {
+	sum := sha256.Sum256([]byte(childService))
+	return hex.EncodeToString(sum[:8])
+}
+
+// setStickyCookie leaves the request with exactly one sticky cookie, pair
+// ("name=value"), in front of the client's other cookies.
+func setStickyCookie(header http.Header, name, pair string) {
+	values := header["Cookie"]
+	if len(values) == 0 {
+		header["Cookie"] = []string{pair}
+		return
+	}
+	header["Cookie"] = []string{withStickyCookie(values, name, pair)}
+}
+
+// withStickyCookie returns one Cookie header value that starts with pair and keeps the
+// client's cookies, less any cookie called name.
+func withStickyCookie(values []string, name, pair string) string {
+	joined := strings.Join(values, "; ")
+	if !strings.Contains(joined, name) {
+		return pair + "; " + joined
+	}
+	kept := []string{pair}
+	for _, part := range strings.Split(joined, ";") {
+		part = strings.TrimSpace(part)
+		cookieName, _, _ := strings.Cut(part, "=")
+		if part == "" || strings.TrimSpace(cookieName) == name {
+			continue
+		}
+		kept = append(kept, part)
+	}
+	return strings.Join(kept, "; ")
+}

@@ -1,0 +1,157 @@
+// Package behaviour holds the middleware's behavioural test suite. The same cases run
+// against the compiled plugin and against the plugin loaded under Yaegi, as Traefik
+// loads it, so that both are held to one contract. It imports the standard library and
+// the hashing package only.
+package behaviour
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/storeaffinity/storeaffinity/hashing"
+)
+
+// Builder builds the middleware under test from a configuration as Traefik hands it
+// over (a map decoded into the plugin's Config), with the given middleware name.
+type Builder func(ctx context.Context, next http.Handler, config map[string]any, name string) (http.Handler, error)
+
+// Run runs every behavioural case against the middleware that build makes.
+func Run(t *testing.T, build Builder) {
+	t.Run("StoreDevicesShareMember", func(t *testing.T) { testStoreDevicesShareMember(t, build) })
+	t.Run("AffinityHeaderOnRequestAndResponse", func(t *testing.T) { testAffinityHeader(t, build) })
+	t.Run("StatelessRequestsRoundRobin", func(t *testing.T) { testStatelessRoundRobin(t, build) })
+	t.Run("ClientCannotChooseMember", func(t *testing.T) { testClientCannotChoose(t, build) })
+	t.Run("BadDeviceIDGets400", func(t *testing.T) { testBadDeviceID(t, build) })
+	t.Run("MissingDeviceIDRoundRobin", func(t *testing.T) { testMissingDeviceIDRoundRobin(t, build) })
+	t.Run("ConfigErrorsNameTheKey", func(t *testing.T) { testConfigErrors(t, build) })
+	t.Run("CommaSeparatedLists", func(t *testing.T) { testCommaSeparatedLists(t, build) })
+	t.Run("StoreIDPattern", func(t *testing.T) { testStoreIDPattern(t, build) })
+	t.Run("ModuloStrategy", func(t *testing.T) { testModuloStrategy(t, build) })
+	t.Run("ResponseWriterReachesNextUnchanged", func(t *testing.T) { testResponseWriterUnchanged(t, build) })
+	t.Run("MovedStoresLiveRequestsEndAfterGrace", func(t *testing.T) { testMovedStoresEnd(t, build) })
+	t.Run("GraceOffKeepsLiveRequests", func(t *testing.T) { testGraceOff(t, build) })
+}
+
+// Members and cookie of the base configuration.
+var baseMembers = []string{"pos-0", "pos-1", "pos-2"}
+
+const (
+	cookieName = "pos_affinity"
+	prefix     = "/api/appId/pos/deviceId"
+)
+
+// baseConfig is a complete configuration, as the provider would emit it.
+func baseConfig() map[string]any {
+	return map[string]any{
+		"deviceAffinityPrefixes": []any{prefix, "/api/app/pos/node"},
+		"deviceIdHeader":         "X-Device-Id",
+		"deviceIdQuery":          "deviceId",
+		"members":                []any{"pos-2", "pos-0", "pos-1"},
+		"stickyCookie":           cookieName,
+	}
+}
+
+// stickyValue is Traefik's cookie value for a child service, computed independently of
+// the code under test.
+func stickyValue(child string) string {
+	sum := sha256.Sum256([]byte(child))
+	return hex.EncodeToString(sum[:])[:16]
+}
+
+// expectedMember is the store's member by the compiled hashing package.
+func expectedMember(t *testing.T, strategy string, members []string, store string) string {
+	t.Helper()
+	picker, err := hashing.New(strategy, hashing.Names(members))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return picker.Members()[picker.Pick(store)]
+}
+
+// seen is what the next handler observed of one request.
+type seen struct {
+	called   bool
+	cookies  []string // every Cookie header value
+	sticky   []string // every sticky cookie value
+	affinity string   // the affinity header on the request
+	rw       http.ResponseWriter
+	ctx      context.Context
+}
+
+// recorder is a next handler that records what reaches it.
+type recorder struct {
+	mu   sync.Mutex
+	last seen
+}
+
+func (r *recorder) ServeHTTP(rw http.ResponseWriter, req *http.Request) {
+	s := seen{called: true, cookies: req.Header["Cookie"], affinity: req.Header.Get("X-Store-Affinity"), rw: rw, ctx: req.Context()}
+	for _, c := range req.Cookies() {
+		if c.Name == cookieName {
+			s.sticky = append(s.sticky, c.Value)
+		}
+	}
+	r.mu.Lock()
+	r.last = s
+	r.mu.Unlock()
+	rw.WriteHeader(http.StatusNoContent)
+}
+
+func (r *recorder) take() seen {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	s := r.last
+	r.last = seen{}
+	return s
+}
+
+func mustBuild(t *testing.T, build Builder, next http.Handler, config map[string]any, name string) http.Handler {
+	t.Helper()
+	h, err := build(context.Background(), next, config, name)
+	if err != nil {
+		t.Fatalf("build %s: %v", name, err)
+	}
+	return h
+}
+
+// serve sends a GET for target, with optional header pairs, and returns the response
+// and what next saw.
+func serve(h http.Handler, rec *recorder, target string, headers ...string) (*httptest.ResponseRecorder, seen) {
+	req := httptest.NewRequest(http.MethodGet, target, nil)
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Add(headers[i], headers[i+1])
+	}
+	rw := httptest.NewRecorder()
+	h.ServeHTTP(rw, req)
+	return rw, rec.take()
+}
+
+func wantSticky(t *testing.T, s seen, member string) {
+	t.Helper()
+	if !s.called {
+		t.Fatalf("next was not called")
+	}
+	if len(s.sticky) != 1 || s.sticky[0] != stickyValue(member) {
+		t.Fatalf("sticky cookies reaching next = %v, want exactly [%s] (member %s); Cookie headers %q",
+			s.sticky, stickyValue(member), member, s.cookies)
+	}
+}
+
+func memberOfSticky(value string, members []string) string {
+	for _, m := range members {
+		if stickyValue(m) == value {
+			return m
+		}
+	}
+	return ""
+}
+
+func oneLine(body string) bool {
+	return strings.Count(strings.TrimSuffix(body, "\n"), "\n") == 0
+}
