@@ -8,7 +8,7 @@ cache=${1:-$(cd "$(dirname "$0")/.." && pwd)/.cache}
 out="$cache/kube-$kube_version-etcd-$etcd_version"
 if [ -x "$out/etcd" ] && [ -x "$out/kube-apiserver" ]; then echo "$out"; exit 0; fi
 mkdir -p "$out" "$cache/build"
-export GOFLAGS=-mod=mod
+export GOFLAGS=-mod=mod GOWORK=off
 
 if [ ! -x "$out/etcd" ]; then
   echo "building etcd $etcd_version (about 1 minute)..." >&2

@@ -2,6 +2,7 @@
 # Builds the Traefik binary from the Go module proxy into the cache, once per version.
 # Usage: scripts/install-traefik.sh [cache-dir]   (prints the binary's path)
 set -euo pipefail
+export GOWORK=off
 version=${TRAEFIK_VERSION:-v3.6.12}
 cache=${1:-$(cd "$(dirname "$0")/.." && pwd)/.cache}
 bin="$cache/bin/traefik-$version"
