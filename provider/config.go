@@ -1,0 +1,85 @@
+package provider
+
+// Config is the provider's configuration, found under providers.plugin.<alias> in
+// Traefik's static configuration. Keys are camelCase; lists also accept a
+// comma-separated string.
+type Config struct {
+	// MiddlewarePlugin is the alias of the middleware plugin that the emitted
+	// middlewares use (default "storeaffinity").
+	MiddlewarePlugin string `json:"middlewarePlugin,omitempty"`
+	// Apps are the load-balanced applications; each gets its own objects.
+	Apps []App `json:"apps,omitempty"`
+}
+
+// App describes one application: how to discover its members, the middleware
+// options passed through to the middleware plugin, and an optional router.
+type App struct {
+	// Name prefixes every emitted object: services <name>-<member>, the weighted
+	// service <name>, the middleware <name>-affinity and the router <name>.
+	Name string `json:"name,omitempty"`
+
+	// Exactly one discovery kind is set.
+	Static     *StaticDiscovery     `json:"static,omitempty"`
+	DNS        *DNSDiscovery        `json:"dns,omitempty"`
+	Kubernetes *KubernetesDiscovery `json:"kubernetes,omitempty"`
+
+	// Router, when set, emits a router <name> to the weighted service through the
+	// affinity middleware.
+	Router *Router `json:"router,omitempty"`
+
+	// Middleware options, passed through unchanged to the middleware plugin when set.
+	DeviceAffinityPrefixes []string `json:"deviceAffinityPrefixes,omitempty"`
+	DeviceIDHeader         string   `json:"deviceIdHeader,omitempty"`
+	DeviceIDQuery          string   `json:"deviceIdQuery,omitempty"`
+	StoreIDPattern         string   `json:"storeIdPattern,omitempty"`
+	Strategy               string   `json:"strategy,omitempty"`
+	AffinityHeader         string   `json:"affinityHeader,omitempty"`
+	MissingDeviceID        string   `json:"missingDeviceId,omitempty"`
+	RebalanceGrace         string   `json:"rebalanceGrace,omitempty"`
+
+	// Unknown holds keys that match no field, such as an unknown discovery kind;
+	// Init rejects them. Traefik's configuration decoder fills it.
+	Unknown map[string]interface{} `json:"-" mapstructure:",remain"`
+}
+
+// StaticDiscovery lists fixed members as name=url pairs.
+type StaticDiscovery struct {
+	Servers []string `json:"servers,omitempty"`
+}
+
+// DNSDiscovery looks members up by DNS at an interval: SRV records when Name starts
+// with "_", else A and AAAA records combined with Port.
+type DNSDiscovery struct {
+	Name     string `json:"name,omitempty"`
+	Port     string `json:"port,omitempty"`
+	Interval string `json:"interval,omitempty"` // default 5s
+	Resolver string `json:"resolver,omitempty"` // host:port; default the system resolver
+	Scheme   string `json:"scheme,omitempty"`   // default http
+}
+
+// KubernetesDiscovery lists and watches the EndpointSlices of a Service. Empty
+// connection options default to the in-cluster values.
+type KubernetesDiscovery struct {
+	Namespace        string `json:"namespace,omitempty"`
+	Service          string `json:"service,omitempty"`
+	Port             string `json:"port,omitempty"` // port name or number; may be empty when slices have one port
+	Scheme           string `json:"scheme,omitempty"`
+	Endpoint         string `json:"endpoint,omitempty"`
+	Token            string `json:"token,omitempty"`
+	TokenFile        string `json:"tokenFile,omitempty"`
+	CertAuthFilePath string `json:"certAuthFilePath,omitempty"`
+}
+
+// Router is the optional router emitted for an app.
+type Router struct {
+	Rule        string   `json:"rule,omitempty"`
+	EntryPoints []string `json:"entryPoints,omitempty"`
+	Priority    int      `json:"priority,omitempty"`
+	// Middlewares run before the affinity middleware.
+	Middlewares []string `json:"middlewares,omitempty"`
+}
+
+// CreateConfig returns the default configuration.
+func CreateConfig() *Config {
+	return &Config{MiddlewarePlugin: "storeaffinity"}
+}

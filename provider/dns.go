@@ -1,0 +1,143 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// dnsSource looks members up at an interval: SRV records for a name that starts with
+// "_" (member = target), else A and AAAA records (member = address) with a fixed port.
+type dnsSource struct {
+	name     string
+	port     int
+	scheme   string
+	interval time.Duration
+	timeout  time.Duration
+	resolver *net.Resolver
+}
+
+func newDNSSource(key string, cfg *DNSDiscovery) (*dnsSource, error) {
+	s := &dnsSource{name: strings.TrimSpace(cfg.Name), resolver: net.DefaultResolver}
+	if s.name == "" {
+		return nil, fmt.Errorf("%s.name: empty", key)
+	}
+	srv := strings.HasPrefix(s.name, "_")
+	if port := strings.TrimSpace(cfg.Port); port != "" {
+		n, err := strconv.Atoi(port)
+		if err != nil || n < 1 || n > 65535 {
+			return nil, fmt.Errorf("%s.port: %q is not a port number", key, port)
+		}
+		s.port = n
+	} else if !srv {
+		return nil, fmt.Errorf("%s.port: empty; A/AAAA lookups need a port (or use an SRV name starting with _)", key)
+	}
+	scheme, err := parseScheme(cfg.Scheme)
+	if err != nil {
+		return nil, fmt.Errorf("%s.scheme: %w", key, err)
+	}
+	s.scheme = scheme
+	if s.interval, err = parseInterval(cfg.Interval, 5*time.Second); err != nil {
+		return nil, fmt.Errorf("%s.interval: %w", key, err)
+	}
+	s.timeout = s.interval
+	if s.timeout > 5*time.Second {
+		s.timeout = 5 * time.Second
+	}
+	if resolver := strings.TrimSpace(cfg.Resolver); resolver != "" {
+		address, err := resolverAddress(resolver)
+		if err != nil {
+			return nil, fmt.Errorf("%s.resolver: %w", key, err)
+		}
+		s.resolver = &net.Resolver{
+			PreferGo: true,
+			Dial: func(ctx context.Context, network, _ string) (net.Conn, error) {
+				var d net.Dialer
+				return d.DialContext(ctx, network, address)
+			},
+		}
+	}
+	return s, nil
+}
+
+// resolverAddress adds port 53 to a resolver given without one.
+func resolverAddress(resolver string) (string, error) {
+	if _, _, err := net.SplitHostPort(resolver); err == nil {
+		return resolver, nil
+	}
+	if net.ParseIP(strings.Trim(resolver, "[]")) == nil {
+		return "", fmt.Errorf("%q is not an address or host:port", resolver)
+	}
+	return net.JoinHostPort(strings.Trim(resolver, "[]"), "53"), nil
+}
+
+// parseScheme returns the URL scheme of discovered members (default http).
+func parseScheme(scheme string) (string, error) {
+	switch scheme = strings.TrimSpace(scheme); scheme {
+	case "":
+		return "http", nil
+	case "http", "https", "h2c":
+		return scheme, nil
+	}
+	return "", fmt.Errorf("%q (want http, https or h2c)", scheme)
+}
+
+func (s *dnsSource) run(ctx context.Context, update func([]member)) {
+	ticker := time.NewTicker(s.interval)
+	defer ticker.Stop()
+	for {
+		if members, ok := s.lookup(ctx); ok {
+			update(members)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-ticker.C:
+		}
+	}
+}
+
+// lookup returns the current members. A name that does not exist, or has no records,
+// has no members; any other failure reports false, so the last list stays.
+func (s *dnsSource) lookup(ctx context.Context) ([]member, bool) {
+	ctx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
+	var members []member
+	if strings.HasPrefix(s.name, "_") {
+		_, records, err := s.resolver.LookupSRV(ctx, "", "", s.name)
+		if err != nil {
+			return nil, notFound(err)
+		}
+		for _, r := range records {
+			target := strings.TrimSuffix(r.Target, ".")
+			port := int(r.Port)
+			if s.port != 0 {
+				port = s.port
+			}
+			members = append(members, member{Name: target, URL: s.url(target, port)})
+		}
+		return members, true
+	}
+	addresses, err := s.resolver.LookupIPAddr(ctx, s.name)
+	if err != nil {
+		return nil, notFound(err)
+	}
+	for _, a := range addresses {
+		ip := a.IP.String()
+		members = append(members, member{Name: ip, URL: s.url(ip, s.port)})
+	}
+	return members, true
+}
+
+func (s *dnsSource) url(host string, port int) string {
+	return s.scheme + "://" + net.JoinHostPort(host, strconv.Itoa(port))
+}
+
+// notFound reports whether err says the name has no records (as opposed to a failure).
+func notFound(err error) bool {
+	dnsErr, ok := err.(*net.DNSError)
+	return ok && dnsErr.IsNotFound
+}

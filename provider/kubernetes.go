@@ -1,0 +1,179 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// kubernetesSource lists, then watches, the EndpointSlices of one Service. Members are
+// the ready, non-terminating endpoints, named after their pod.
+type kubernetesSource struct {
+	client    *kubernetesClient
+	namespace string
+	selector  string // kubernetes.io/service-name=<service>
+	port      string // name or number; empty means the slice's only port
+	scheme    string
+
+	watchTimeout time.Duration
+	minBackoff   time.Duration
+	maxBackoff   time.Duration
+	logf         func(format string, args ...interface{})
+}
+
+func newKubernetesSource(key string, cfg *KubernetesDiscovery) (*kubernetesSource, error) {
+	service := strings.TrimSpace(cfg.Service)
+	if service == "" {
+		return nil, fmt.Errorf("%s.service: empty; name the Service whose EndpointSlices list the members", key)
+	}
+	scheme, err := parseScheme(cfg.Scheme)
+	if err != nil {
+		return nil, fmt.Errorf("%s.scheme: %w", key, err)
+	}
+	namespace := strings.TrimSpace(cfg.Namespace)
+	if namespace == "" {
+		namespace = "default"
+		if data, err := os.ReadFile(serviceAccountDir + "/namespace"); err == nil {
+			namespace = strings.TrimSpace(string(data))
+		}
+	}
+	port := strings.TrimSpace(cfg.Port)
+	if n, err := strconv.Atoi(port); err == nil && (n < 1 || n > 65535) {
+		return nil, fmt.Errorf("%s.port: %d is not a port number", key, n)
+	}
+	client, err := newKubernetesClient(key, cfg)
+	if err != nil {
+		return nil, err
+	}
+	return &kubernetesSource{
+		client:       client,
+		namespace:    namespace,
+		selector:     "kubernetes.io/service-name=" + service,
+		port:         port,
+		scheme:       scheme,
+		watchTimeout: 5 * time.Minute,
+		minBackoff:   200 * time.Millisecond,
+		maxBackoff:   10 * time.Second,
+		logf:         func(format string, args ...interface{}) { fmt.Fprintf(os.Stderr, format+"\n", args...) },
+	}, nil
+}
+
+// run lists and watches until ctx ends. Watches resume from the last resourceVersion;
+// a 410 Gone lists again; errors back off exponentially and report nothing, so the
+// last good member list stays in place while the API server is unreachable.
+func (s *kubernetesSource) run(ctx context.Context, update func([]member)) {
+	backoff := s.minBackoff
+	wait := func(err error) bool {
+		s.logf("kubernetes discovery %s in %s: %v (retry in %s)", s.selector, s.namespace, err, backoff)
+		timer := time.NewTimer(backoff)
+		defer timer.Stop()
+		if backoff *= 2; backoff > s.maxBackoff {
+			backoff = s.maxBackoff
+		}
+		select {
+		case <-ctx.Done():
+			return false
+		case <-timer.C:
+			return true
+		}
+	}
+	for ctx.Err() == nil {
+		list, err := s.client.list(ctx, s.namespace, s.selector)
+		if err != nil {
+			if ctx.Err() != nil || !wait(err) {
+				return
+			}
+			continue
+		}
+		backoff = s.minBackoff
+		slices := make(map[string]*endpointSlice)
+		for i := range list.Items {
+			slices[list.Items[i].Metadata.Name] = &list.Items[i]
+		}
+		update(s.members(slices))
+		resourceVersion := list.Metadata.ResourceVersion
+		for ctx.Err() == nil {
+			handle := func(eventType string, slice *endpointSlice) {
+				if eventType == "DELETED" {
+					delete(slices, slice.Metadata.Name)
+				} else {
+					slices[slice.Metadata.Name] = slice
+				}
+				update(s.members(slices))
+			}
+			next, err := s.client.watch(ctx, s.namespace, s.selector, resourceVersion, s.watchTimeout, handle)
+			if err == nil || next != resourceVersion {
+				backoff = s.minBackoff
+			}
+			resourceVersion = next
+			if err == errGone {
+				break
+			}
+			if err != nil && (ctx.Err() != nil || !wait(err)) {
+				return
+			}
+		}
+	}
+}
+
+// members returns the ready, non-terminating endpoints of all slices, named after
+// targetRef.name, else hostname, else address.
+func (s *kubernetesSource) members(slices map[string]*endpointSlice) []member {
+	names := make([]string, 0, len(slices))
+	for name := range slices {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	members := []member{}
+	for _, sliceName := range names {
+		slice := slices[sliceName]
+		port, ok := s.slicePort(slice)
+		if !ok {
+			continue
+		}
+		for _, ep := range slice.Endpoints {
+			ready := ep.Conditions.Ready == nil || *ep.Conditions.Ready
+			terminating := ep.Conditions.Terminating != nil && *ep.Conditions.Terminating
+			if !ready || terminating || len(ep.Addresses) == 0 {
+				continue
+			}
+			address := ep.Addresses[0]
+			name := address
+			if ep.TargetRef != nil && ep.TargetRef.Name != "" {
+				name = ep.TargetRef.Name
+			} else if ep.Hostname != "" {
+				name = ep.Hostname
+			}
+			members = append(members, member{Name: name, URL: s.scheme + "://" + joinHostPort(address, strconv.Itoa(port))})
+		}
+	}
+	return members
+}
+
+// slicePort finds the configured port in one slice: by name, else by number, else
+// the slice's only port when none is configured. Slices of one Service may differ.
+func (s *kubernetesSource) slicePort(slice *endpointSlice) (int, bool) {
+	number, numeric := strconv.Atoi(s.port)
+	for _, p := range slice.Ports {
+		if p.Port == nil || (p.Protocol != "" && p.Protocol != "TCP") {
+			continue
+		}
+		if p.Name == s.port || (numeric == nil && *p.Port == number) || (s.port == "" && len(slice.Ports) == 1) {
+			return *p.Port, true
+		}
+	}
+	if numeric == nil {
+		return number, true
+	}
+	return 0, false
+}
+
+// joinHostPort is net.JoinHostPort; IPv6 addresses get brackets.
+func joinHostPort(host, port string) string {
+	return net.JoinHostPort(host, port)
+}

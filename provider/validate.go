@@ -1,0 +1,197 @@
+package provider
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/storeaffinity/storeaffinity/hashing"
+)
+
+// appSpec is a validated app: its discovery source and the options its objects carry.
+type appSpec struct {
+	name    string
+	source  source
+	router  *Router
+	options affinityConfig // without members and stickyCookie
+}
+
+// buildApps validates the configuration and returns the apps in configuration order.
+// Errors name the key at fault.
+func buildApps(cfg *Config) ([]*appSpec, error) {
+	if cfg == nil {
+		return nil, errors.New("no configuration")
+	}
+	if strings.TrimSpace(cfg.MiddlewarePlugin) == "" {
+		return nil, errors.New("middlewarePlugin: empty; set the alias of the storeaffinity middleware plugin")
+	}
+	if len(cfg.Apps) == 0 {
+		return nil, errors.New("apps: no app configured")
+	}
+	seen := make(map[string]bool)
+	var specs []*appSpec
+	for i := range cfg.Apps {
+		key := fmt.Sprintf("apps[%d]", i)
+		spec, err := buildApp(key, &cfg.Apps[i])
+		if err != nil {
+			return nil, err
+		}
+		if seen[spec.name] {
+			return nil, fmt.Errorf("%s.name: duplicate app name %q", key, spec.name)
+		}
+		seen[spec.name] = true
+		specs = append(specs, spec)
+	}
+	return specs, nil
+}
+
+func buildApp(key string, app *App) (*appSpec, error) {
+	name := strings.TrimSpace(app.Name)
+	if name == "" {
+		return nil, fmt.Errorf("%s.name: empty", key)
+	}
+	if !validName(name) {
+		return nil, fmt.Errorf("%s.name: %q has characters other than letters, digits, '-', '_' and '.'", key, name)
+	}
+	if err := checkUnknownKeys(key, app.Unknown); err != nil {
+		return nil, err
+	}
+	src, err := buildSource(key, app)
+	if err != nil {
+		return nil, err
+	}
+	options, err := buildOptions(key, app)
+	if err != nil {
+		return nil, err
+	}
+	spec := &appSpec{name: name, source: src, options: options}
+	if app.Router != nil {
+		if strings.TrimSpace(app.Router.Rule) == "" {
+			return nil, fmt.Errorf("%s.router.rule: empty", key)
+		}
+		r := *app.Router
+		r.EntryPoints = splitList(r.EntryPoints)
+		r.Middlewares = splitList(r.Middlewares)
+		spec.router = &r
+	}
+	return spec, nil
+}
+
+// buildSource returns the app's one discovery source.
+func buildSource(key string, app *App) (source, error) {
+	var kinds []string
+	if app.Static != nil {
+		kinds = append(kinds, "static")
+	}
+	if app.DNS != nil {
+		kinds = append(kinds, "dns")
+	}
+	if app.Kubernetes != nil {
+		kinds = append(kinds, "kubernetes")
+	}
+	if len(kinds) == 0 {
+		return nil, fmt.Errorf("%s: no discovery kind; set one of static, dns or kubernetes", key)
+	}
+	if len(kinds) > 1 {
+		return nil, fmt.Errorf("%s: %s are both set; choose one discovery kind", key, strings.Join(kinds, " and "))
+	}
+	switch kinds[0] {
+	case "static":
+		return newStaticSource(key+".static", app.Static)
+	case "dns":
+		return newDNSSource(key+".dns", app.DNS)
+	}
+	return newKubernetesSource(key+".kubernetes", app.Kubernetes)
+}
+
+// checkUnknownKeys rejects keys that match no field: a map value is taken for an
+// unknown discovery kind, anything else for a misspelt option.
+func checkUnknownKeys(key string, unknown map[string]interface{}) error {
+	if len(unknown) == 0 {
+		return nil
+	}
+	names := make([]string, 0, len(unknown))
+	for name := range unknown {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	name := names[0]
+	if _, isMap := unknown[name].(map[string]interface{}); isMap {
+		return fmt.Errorf("%s.%s: unknown discovery kind %q (want static, dns or kubernetes)", key, name, name)
+	}
+	return fmt.Errorf("%s.%s: unknown key", key, name)
+}
+
+// buildOptions checks the middleware options the provider passes through.
+func buildOptions(key string, app *App) (affinityConfig, error) {
+	options := affinityConfig{
+		DeviceAffinityPrefixes: splitList(app.DeviceAffinityPrefixes),
+		DeviceIDHeader:         strings.TrimSpace(app.DeviceIDHeader),
+		DeviceIDQuery:          strings.TrimSpace(app.DeviceIDQuery),
+		StoreIDPattern:         app.StoreIDPattern,
+		Strategy:               strings.TrimSpace(app.Strategy),
+		AffinityHeader:         strings.TrimSpace(app.AffinityHeader),
+		MissingDeviceID:        strings.TrimSpace(app.MissingDeviceID),
+		RebalanceGrace:         strings.TrimSpace(app.RebalanceGrace),
+	}
+	if _, err := hashing.New(options.Strategy, hashing.Names([]string{"probe"})); err != nil {
+		return options, fmt.Errorf("%s.strategy: %w", key, err)
+	}
+	if options.StoreIDPattern != "" {
+		if _, err := hashing.NewStoreDeriver(options.StoreIDPattern); err != nil {
+			return options, fmt.Errorf("%s.storeIdPattern: %w", key, err)
+		}
+	}
+	switch options.MissingDeviceID {
+	case "", "reject", "roundRobin":
+	default:
+		return options, fmt.Errorf("%s.missingDeviceId: %q (want reject or roundRobin)", key, options.MissingDeviceID)
+	}
+	if g := options.RebalanceGrace; g != "" && g != "off" && g != "0" {
+		d, err := time.ParseDuration(g)
+		if err != nil {
+			return options, fmt.Errorf("%s.rebalanceGrace: %w", key, err)
+		}
+		if d < 0 {
+			return options, fmt.Errorf("%s.rebalanceGrace: %q is negative", key, g)
+		}
+	}
+	return options, nil
+}
+
+// validName reports whether s is usable in object and cookie names.
+func validName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, c := range s {
+		ok := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.'
+		if !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// parseInterval reads a duration such as "5s"; a bare number means seconds.
+func parseInterval(s string, fallback time.Duration) (time.Duration, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return fallback, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		seconds, atoiErr := strconv.Atoi(s)
+		if atoiErr != nil {
+			return 0, err
+		}
+		d = time.Duration(seconds) * time.Second
+	}
+	if d <= 0 {
+		return 0, fmt.Errorf("%q is not positive", s)
+	}
+	return d, nil
+}
