@@ -1,0 +1,58 @@
+// Package stack runs the pieces of an end-to-end setup on loopback: a real Traefik
+// process with both plugins loaded as local plugins, demo Commerce replicas, and the
+// helpers that wait for Traefik's JSON API to show the expected configuration.
+//
+// The end-to-end tests and the one-command demo both use it.
+package stack
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+)
+
+// TraefikVersion is the Traefik release the project is tested against.
+const TraefikVersion = "v3.6.12"
+
+// RepoRoot returns the repository root, found from this source file's location.
+func RepoRoot() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Clean(filepath.Join(filepath.Dir(file), "..", ".."))
+}
+
+var binary struct {
+	once sync.Once
+	path string
+	err  error
+}
+
+// TraefikBinary returns the path of the cached Traefik binary, building it on first use
+// with scripts/install-traefik.sh (about 10 minutes cold). TRAEFIK_BINARY overrides it;
+// STOREAFFINITY_CACHE selects the cache folder (default <repo>/.cache).
+func TraefikBinary() (string, error) {
+	binary.once.Do(func() {
+		if path := os.Getenv("TRAEFIK_BINARY"); path != "" {
+			binary.path = path
+			return
+		}
+		args := []string{filepath.Join(RepoRoot(), "scripts", "install-traefik.sh")}
+		if cache := os.Getenv("STOREAFFINITY_CACHE"); cache != "" {
+			args = append(args, cache)
+		}
+		cmd := exec.Command("bash", args...)
+		cmd.Env = append(os.Environ(), "TRAEFIK_VERSION="+TraefikVersion)
+		cmd.Stderr = os.Stderr
+		out, err := cmd.Output()
+		if err != nil {
+			binary.err = fmt.Errorf("install Traefik %s: %w", TraefikVersion, err)
+			return
+		}
+		lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+		binary.path = lines[len(lines)-1]
+	})
+	return binary.path, binary.err
+}
