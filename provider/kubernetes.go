@@ -23,7 +23,6 @@ type kubernetesSource struct {
 	watchTimeout time.Duration
 	minBackoff   time.Duration
 	maxBackoff   time.Duration
-	logf         func(format string, args ...interface{})
 }
 
 func newKubernetesSource(key string, cfg *KubernetesDiscovery) (*kubernetesSource, error) {
@@ -59,7 +58,6 @@ func newKubernetesSource(key string, cfg *KubernetesDiscovery) (*kubernetesSourc
 		watchTimeout: 5 * time.Minute,
 		minBackoff:   200 * time.Millisecond,
 		maxBackoff:   10 * time.Second,
-		logf:         func(format string, args ...interface{}) { fmt.Fprintf(os.Stderr, format+"\n", args...) },
 	}, nil
 }
 
@@ -68,26 +66,13 @@ func newKubernetesSource(key string, cfg *KubernetesDiscovery) (*kubernetesSourc
 // last good member list stays in place while the API server is unreachable.
 func (s *kubernetesSource) run(ctx context.Context, update func([]member)) {
 	backoff := s.minBackoff
-	wait := func(err error) bool {
-		s.logf("kubernetes discovery %s in %s: %v (retry in %s)", s.selector, s.namespace, err, backoff)
-		timer := time.NewTimer(backoff)
-		defer timer.Stop()
-		if backoff *= 2; backoff > s.maxBackoff {
-			backoff = s.maxBackoff
-		}
-		select {
-		case <-ctx.Done():
-			return false
-		case <-timer.C:
-			return true
-		}
-	}
 	for ctx.Err() == nil {
 		list, err := s.client.list(ctx, s.namespace, s.selector)
 		if err != nil {
-			if ctx.Err() != nil || !wait(err) {
+			if !s.pause(ctx, err, backoff) {
 				return
 			}
+			backoff = s.nextBackoff(backoff)
 			continue
 		}
 		backoff = s.minBackoff
@@ -97,28 +82,55 @@ func (s *kubernetesSource) run(ctx context.Context, update func([]member)) {
 		}
 		update(s.members(slices))
 		resourceVersion := list.Metadata.ResourceVersion
-		for ctx.Err() == nil {
-			handle := func(eventType string, slice *endpointSlice) {
-				if eventType == "DELETED" {
-					delete(slices, slice.Metadata.Name)
-				} else {
-					slices[slice.Metadata.Name] = slice
-				}
-				update(s.members(slices))
+		handle := func(eventType string, slice *endpointSlice) {
+			if eventType == "DELETED" {
+				delete(slices, slice.Metadata.Name)
+			} else {
+				slices[slice.Metadata.Name] = slice
 			}
+			update(s.members(slices))
+		}
+		for ctx.Err() == nil {
 			next, err := s.client.watch(ctx, s.namespace, s.selector, resourceVersion, s.watchTimeout, handle)
-			if err == nil || next != resourceVersion {
+			if next != resourceVersion {
 				backoff = s.minBackoff
 			}
 			resourceVersion = next
 			if err == errGone {
 				break
 			}
-			if err != nil && (ctx.Err() != nil || !wait(err)) {
-				return
+			if err != nil {
+				if !s.pause(ctx, err, backoff) {
+					return
+				}
+				backoff = s.nextBackoff(backoff)
 			}
 		}
 	}
+}
+
+// pause logs err and waits d; it reports false when ctx ended first.
+func (s *kubernetesSource) pause(ctx context.Context, err error, d time.Duration) bool {
+	if ctx.Err() != nil {
+		return false
+	}
+	fmt.Fprintf(os.Stderr, "kubernetes discovery of %s in namespace %s: %v (retry in %s)\n", s.selector, s.namespace, err, d)
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-timer.C:
+		return true
+	}
+}
+
+func (s *kubernetesSource) nextBackoff(d time.Duration) time.Duration {
+	d *= 2
+	if d > s.maxBackoff {
+		d = s.maxBackoff
+	}
+	return d
 }
 
 // members returns the ready, non-terminating endpoints of all slices, named after

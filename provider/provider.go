@@ -87,9 +87,10 @@ func (p *Provider) Stop() error {
 
 func (p *Provider) runSource(ctx context.Context, app *appSpec, updates chan<- appUpdate) {
 	defer p.done.Done()
+	name := app.name
 	app.source.run(ctx, func(members []member) {
 		select {
-		case updates <- appUpdate{app: app.name, members: members}:
+		case updates <- appUpdate{app: name, members: members}:
 		case <-ctx.Done():
 		}
 	})
@@ -127,8 +128,11 @@ func (p *Provider) emit(ctx context.Context, updates <-chan appUpdate, cfgChan c
 		if bytes.Equal(data, last) {
 			continue
 		}
+		// Converting before the select matters under Yaegi: a select case does not
+		// wrap an interpreted value for a compiled channel of interfaces.
+		var cfg json.Marshaler = &payload{data: data}
 		select {
-		case cfgChan <- &payload{data: data}:
+		case cfgChan <- cfg:
 			last = data
 		case <-ctx.Done():
 			return

@@ -98,13 +98,27 @@ func buildSource(key string, app *App) (source, error) {
 	if len(kinds) > 1 {
 		return nil, fmt.Errorf("%s: %s are both set; choose one discovery kind", key, strings.Join(kinds, " and "))
 	}
+	// Each case checks its error before the conversion to source: under Yaegi,
+	// returning the constructor's results directly loses the error.
 	switch kinds[0] {
 	case "static":
-		return newStaticSource(key+".static", app.Static)
+		src, err := newStaticSource(key+".static", app.Static)
+		if err != nil {
+			return nil, err
+		}
+		return src, nil
 	case "dns":
-		return newDNSSource(key+".dns", app.DNS)
+		src, err := newDNSSource(key+".dns", app.DNS)
+		if err != nil {
+			return nil, err
+		}
+		return src, nil
 	}
-	return newKubernetesSource(key+".kubernetes", app.Kubernetes)
+	src, err := newKubernetesSource(key+".kubernetes", app.Kubernetes)
+	if err != nil {
+		return nil, err
+	}
+	return src, nil
 }
 
 // checkUnknownKeys rejects keys that match no field: a map value is taken for an
