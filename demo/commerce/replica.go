@@ -145,7 +145,7 @@ func (r *Replica) serveTicket(w http.ResponseWriter, req *http.Request, store, d
 // serveStateless answers any other path with the replica name only.
 func (r *Replica) serveStateless(w http.ResponseWriter, req *http.Request) {
 	w.Header().Set("X-Replica", r.name)
-	writeJSON(w, Reply{Replica: r.name, Path: req.URL.Path})
+	writeJSON(w, Reply{Replica: r.name, Path: req.URL.Path, Affinity: req.Header.Get("X-Store-Affinity"), Cookie: req.Header.Get("Cookie")})
 }
 
 // next advances and returns the store's sequence.
@@ -164,6 +164,7 @@ func (r *Replica) reply(req *http.Request, store, device string) Reply {
 		Seq:      r.next(store),
 		Affinity: req.Header.Get("X-Store-Affinity"),
 		Path:     req.URL.Path,
+		Cookie:   req.Header.Get("Cookie"),
 	}
 }
 

@@ -16,6 +16,8 @@ type Reply struct {
 	Seq      int64  `json:"seq,omitempty"`
 	Affinity string `json:"affinity,omitempty"`
 	Path     string `json:"path,omitempty"`
+	// Cookie is the Cookie header the replica received.
+	Cookie string `json:"cookie,omitempty"`
 }
 
 // Report is what a replica tells about itself at /admin/report.

@@ -24,7 +24,7 @@ type TraefikOptions struct {
 	// Dynamic is a dynamic configuration served by the file provider; nil leaves the
 	// file provider out.
 	Dynamic map[string]any
-	// LogLevel is Traefik's log level (default INFO).
+	// LogLevel is Traefik's log level (default $TRAEFIK_LOG_LEVEL, else INFO).
 	LogLevel string
 	// Throttle is providers.providersThrottleDuration (default 2s, Traefik's default).
 	Throttle time.Duration
@@ -109,6 +109,9 @@ func StartTraefik(ctx context.Context, opts TraefikOptions) (*Traefik, error) {
 // Traefik's YAML loader reads.
 func staticConfig(opts TraefikOptions, web, api string) (map[string]any, error) {
 	level := opts.LogLevel
+	if level == "" {
+		level = os.Getenv("TRAEFIK_LOG_LEVEL")
+	}
 	if level == "" {
 		level = "INFO"
 	}
