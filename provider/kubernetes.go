@@ -97,6 +97,7 @@ func (s *kubernetesSource) run(ctx context.Context, update func([]member)) {
 			}
 			resourceVersion = next
 			if err == errGone {
+				fmt.Fprintf(os.Stdout, "kubernetes discovery of %s in namespace %s: resourceVersion %s is gone; listing again\n", s.selector, s.namespace, resourceVersion)
 				break
 			}
 			if err != nil {

@@ -1,0 +1,312 @@
+// Package kubeapi runs a real kube-apiserver backed by etcd on 127.0.0.1 for tests.
+// No controllers run: tests create the objects they need (Services, EndpointSlices)
+// themselves, each in a fresh namespace. The binaries come from
+// scripts/install-kube.sh, cached under $STOREAFFINITY_CACHE (default <repo>/.cache).
+package kubeapi
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/storeaffinity/storeaffinity/e2e/pluginsrc"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+)
+
+// Token is the bearer token of the harness's cluster administrator.
+const Token = "storeaffinity-test-admin-token"
+
+// Server is a running etcd and kube-apiserver pair.
+type Server struct {
+	// Endpoint is the API server's URL, https://127.0.0.1:<port>.
+	Endpoint string
+	// Token authenticates as a member of system:masters.
+	Token string
+	// CAFile holds the API server's self-signed certificate and its CA.
+	CAFile string
+	// Client is a client-go clientset for Endpoint.
+	Client *kubernetes.Clientset
+	// Dir holds the servers' data, certificates and logs.
+	Dir string
+
+	binDir   string
+	etcdURL  string
+	apiPort  int
+	etcd     *exec.Cmd
+	api      *exec.Cmd
+	apiLog   *os.File
+	etcdLog  *os.File
+	nsSerial int
+}
+
+// BinDir returns the folder holding etcd and kube-apiserver, building them on the
+// first run (about 10 minutes) through scripts/install-kube.sh.
+func BinDir() (string, error) {
+	cache := os.Getenv("STOREAFFINITY_CACHE")
+	if cache == "" {
+		cache = filepath.Join(pluginsrc.RepoRoot(), ".cache")
+	}
+	cmd := exec.Command(filepath.Join(pluginsrc.RepoRoot(), "scripts", "install-kube.sh"), cache)
+	cmd.Stderr = os.Stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return "", fmt.Errorf("install-kube.sh: %w", err)
+	}
+	return strings.TrimSpace(string(out)), nil
+}
+
+// Start starts etcd and kube-apiserver in a new temporary folder and waits until the
+// API server is ready (about 5 s). Call Stop when done, typically from TestMain.
+func Start() (*Server, error) {
+	binDir, err := BinDir()
+	if err != nil {
+		return nil, err
+	}
+	dir, err := os.MkdirTemp("", "kubeapi-")
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{Token: Token, Dir: dir, binDir: binDir}
+	if err := s.start(); err != nil {
+		s.Stop()
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Server) start() error {
+	ports, err := freePorts(3)
+	if err != nil {
+		return err
+	}
+	s.etcdURL = "http://127.0.0.1:" + strconv.Itoa(ports[0])
+	peerURL := "http://127.0.0.1:" + strconv.Itoa(ports[1])
+	s.apiPort = ports[2]
+	s.Endpoint = "https://127.0.0.1:" + strconv.Itoa(s.apiPort)
+	s.CAFile = filepath.Join(s.Dir, "certs", "apiserver.crt")
+
+	if s.etcdLog, err = os.Create(filepath.Join(s.Dir, "etcd.log")); err != nil {
+		return err
+	}
+	s.etcd = exec.Command(filepath.Join(s.binDir, "etcd"),
+		"--name=default", "--data-dir="+filepath.Join(s.Dir, "etcd"),
+		"--listen-client-urls="+s.etcdURL, "--advertise-client-urls="+s.etcdURL,
+		"--listen-peer-urls="+peerURL, "--initial-advertise-peer-urls="+peerURL,
+		"--initial-cluster=default="+peerURL, "--unsafe-no-fsync=true", "--log-level=warn")
+	s.etcd.Stdout, s.etcd.Stderr = s.etcdLog, s.etcdLog
+	s.etcd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := s.etcd.Start(); err != nil {
+		return fmt.Errorf("start etcd: %w", err)
+	}
+	if err := waitFor(30*time.Second, func() bool {
+		resp, err := http.Get(s.etcdURL + "/health")
+		if err == nil {
+			resp.Body.Close()
+		}
+		return err == nil && resp.StatusCode == http.StatusOK
+	}); err != nil {
+		return fmt.Errorf("etcd not healthy (see %s): %w", s.etcdLog.Name(), err)
+	}
+
+	if err := os.WriteFile(filepath.Join(s.Dir, "tokens.csv"), []byte(Token+`,admin,admin,"system:masters"`+"\n"), 0o600); err != nil {
+		return err
+	}
+	if err := writeServiceAccountKey(filepath.Join(s.Dir, "sa.key")); err != nil {
+		return err
+	}
+	if err := s.StartAPIServer(); err != nil {
+		return err
+	}
+	config := &rest.Config{Host: s.Endpoint, BearerToken: Token, TLSClientConfig: rest.TLSClientConfig{CAFile: s.CAFile}}
+	s.Client, err = kubernetes.NewForConfig(config)
+	return err
+}
+
+// StartAPIServer starts kube-apiserver (again, after StopAPIServer) on the same port
+// and waits until it is ready.
+func (s *Server) StartAPIServer() error {
+	var err error
+	if s.apiLog, err = os.OpenFile(filepath.Join(s.Dir, "kube-apiserver.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644); err != nil {
+		return err
+	}
+	saKey := filepath.Join(s.Dir, "sa.key")
+	s.api = exec.Command(filepath.Join(s.binDir, "kube-apiserver"),
+		"--bind-address=127.0.0.1", "--advertise-address=127.0.0.1",
+		"--secure-port="+strconv.Itoa(s.apiPort), "--cert-dir="+filepath.Join(s.Dir, "certs"),
+		"--etcd-servers="+s.etcdURL, "--endpoint-reconciler-type=none",
+		"--token-auth-file="+filepath.Join(s.Dir, "tokens.csv"), "--authorization-mode=RBAC",
+		"--service-account-issuer=https://kubernetes.default.svc.cluster.local",
+		"--service-account-key-file="+saKey, "--service-account-signing-key-file="+saKey,
+		"--service-cluster-ip-range=10.96.0.0/16", "--disable-admission-plugins=ServiceAccount",
+		"--v=1")
+	s.api.Stdout, s.api.Stderr = s.apiLog, s.apiLog
+	s.api.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := s.api.Start(); err != nil {
+		return fmt.Errorf("start kube-apiserver: %w", err)
+	}
+	client := &http.Client{Timeout: 2 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
+	if err := waitFor(60*time.Second, func() bool {
+		req, _ := http.NewRequest(http.MethodGet, s.Endpoint+"/readyz", nil)
+		req.Header.Set("Authorization", "Bearer "+Token)
+		resp, err := client.Do(req)
+		if err == nil {
+			resp.Body.Close()
+		}
+		return err == nil && resp.StatusCode == http.StatusOK
+	}); err != nil {
+		return fmt.Errorf("kube-apiserver not ready (see %s): %w", s.apiLog.Name(), err)
+	}
+	return nil
+}
+
+// StopAPIServer stops kube-apiserver, leaving etcd and its data in place.
+func (s *Server) StopAPIServer() {
+	stop(s.api)
+	s.api = nil
+	if s.apiLog != nil {
+		s.apiLog.Close()
+	}
+}
+
+// Stop stops both servers and removes their folder.
+func (s *Server) Stop() {
+	s.StopAPIServer()
+	stop(s.etcd)
+	s.etcd = nil
+	if s.etcdLog != nil {
+		s.etcdLog.Close()
+	}
+	if os.Getenv("KUBEAPI_KEEP") == "" {
+		os.RemoveAll(s.Dir)
+	}
+}
+
+// Namespace creates a fresh namespace named after the test. Namespaces are not
+// deleted: no namespace controller runs to finish a deletion.
+func (s *Server) Namespace(ctx context.Context, prefix string) (string, error) {
+	s.nsSerial++
+	name := fmt.Sprintf("%s-%d-%d", sanitize(prefix), s.nsSerial, time.Now().UnixNano()%100000)
+	ns := namespaceObject(name)
+	_, err := s.Client.CoreV1().Namespaces().Create(ctx, ns, createOptions)
+	return name, err
+}
+
+// stop ends a process by its PID: SIGTERM, then SIGKILL after 10 s.
+func stop(cmd *exec.Cmd) {
+	if cmd == nil || cmd.Process == nil {
+		return
+	}
+	_ = cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		_ = cmd.Process.Kill()
+		<-done
+	}
+}
+
+func freePorts(n int) ([]int, error) {
+	var ports []int
+	var listeners []net.Listener
+	defer func() {
+		for _, l := range listeners {
+			l.Close()
+		}
+	}()
+	for i := 0; i < n; i++ {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, err
+		}
+		listeners = append(listeners, l)
+		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
+	}
+	return ports, nil
+}
+
+func writeServiceAccountKey(path string) error {
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		return err
+	}
+	block := &pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)}
+	return os.WriteFile(path, pem.EncodeToMemory(block), 0o600)
+}
+
+func waitFor(timeout time.Duration, ok func() bool) error {
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		if ok() {
+			return nil
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return errors.New("timed out after " + timeout.String())
+}
+
+func sanitize(s string) string {
+	s = strings.ToLower(s)
+	var b strings.Builder
+	for _, c := range s {
+		if c >= 'a' && c <= 'z' || c >= '0' && c <= '9' {
+			b.WriteRune(c)
+		} else {
+			b.WriteByte('-')
+		}
+	}
+	out := strings.Trim(b.String(), "-")
+	if len(out) > 40 {
+		out = strings.Trim(out[:40], "-")
+	}
+	if out == "" {
+		out = "test"
+	}
+	return out
+}
+
+// CompactEtcd compacts etcd's history up to its current revision, so that watches
+// from an older resourceVersion fail with 410 Gone.
+func (s *Server) CompactEtcd() error {
+	resp, err := http.Post(s.etcdURL+"/v3/kv/range", "application/json", strings.NewReader(`{"key":"AA=="}`))
+	if err != nil {
+		return err
+	}
+	var rangeResp struct {
+		Header struct {
+			Revision string `json:"revision"`
+		} `json:"header"`
+	}
+	err = json.NewDecoder(resp.Body).Decode(&rangeResp)
+	resp.Body.Close()
+	if err != nil {
+		return fmt.Errorf("read etcd revision: %w", err)
+	}
+	body := `{"revision":"` + rangeResp.Header.Revision + `","physical":true}`
+	resp, err = http.Post(s.etcdURL+"/v3/kv/compaction", "application/json", strings.NewReader(body))
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("etcd compaction: %s", resp.Status)
+	}
+	return nil
+}

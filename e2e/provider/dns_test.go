@@ -1,0 +1,128 @@
+package provider
+
+import (
+	"net"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/miekg/dns"
+)
+
+// dnsServer is an authoritative DNS server on 127.0.0.1 whose records tests change.
+type dnsServer struct {
+	addr string
+
+	mu       sync.Mutex
+	records  map[string][]dns.RR // by lower-case FQDN
+	servfail bool
+}
+
+func startDNS(t *testing.T) *dnsServer {
+	t.Helper()
+	conn, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &dnsServer{addr: conn.LocalAddr().String(), records: make(map[string][]dns.RR)}
+	server := &dns.Server{PacketConn: conn, Handler: s}
+	go func() { _ = server.ActivateAndServe() }()
+	t.Cleanup(func() { _ = server.Shutdown() })
+	return s
+}
+
+// set replaces the records of a name, given in zone-file syntax.
+func (s *dnsServer) set(t *testing.T, name string, records ...string) {
+	t.Helper()
+	var rrs []dns.RR
+	for _, r := range records {
+		rr, err := dns.NewRR(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rrs = append(rrs, rr)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(rrs) == 0 {
+		delete(s.records, dns.Fqdn(name))
+	} else {
+		s.records[dns.Fqdn(name)] = rrs
+	}
+}
+
+func (s *dnsServer) setServfail(on bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.servfail = on
+}
+
+func (s *dnsServer) ServeDNS(w dns.ResponseWriter, req *dns.Msg) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	resp := new(dns.Msg)
+	resp.SetReply(req)
+	resp.Authoritative = true
+	q := req.Question[0]
+	rrs, found := s.records[strings.ToLower(q.Name)]
+	switch {
+	case s.servfail:
+		resp.Rcode = dns.RcodeServerFailure
+	case !found:
+		resp.Rcode = dns.RcodeNameError
+	default:
+		for _, rr := range rrs {
+			if rr.Header().Rrtype == q.Qtype {
+				resp.Answer = append(resp.Answer, rr)
+			}
+		}
+	}
+	_ = w.WriteMsg(resp)
+}
+
+func dnsConfig(name, port, resolver string) map[string]any {
+	dnsOptions := map[string]any{"name": name, "interval": "100ms", "resolver": resolver}
+	if port != "" {
+		dnsOptions["port"] = port
+	}
+	return map[string]any{"apps": []any{map[string]any{"name": "pos", "dns": dnsOptions}}}
+}
+
+func TestDNSAddressRecordsFollowChanges(t *testing.T) {
+	for _, runtime := range runtimes {
+		t.Run(runtime, func(t *testing.T) {
+			server := startDNS(t)
+			server.set(t, "pos.test", "pos.test. 1 IN A 127.0.0.2", "pos.test. 1 IN A 127.0.0.1", "pos.test. 1 IN AAAA ::1")
+			r := start(t, newProvider(t, runtime, dnsConfig("pos.test", "8080", server.addr)))
+			r.waitMembers(t, "pos", "pos-127.0.0.1=http://127.0.0.1:8080,pos-127.0.0.2=http://127.0.0.2:8080,pos-::1=http://[::1]:8080", 5*time.Second)
+			r.expectQuiet(t, 400*time.Millisecond) // unchanged lookups emit nothing
+
+			server.set(t, "pos.test", "pos.test. 1 IN A 127.0.0.1", "pos.test. 1 IN A 127.0.0.3")
+			r.waitMembers(t, "pos", "pos-127.0.0.1=http://127.0.0.1:8080,pos-127.0.0.3=http://127.0.0.3:8080", 5*time.Second)
+
+			server.setServfail(true) // a failing resolver keeps the last members
+			r.expectQuiet(t, 500*time.Millisecond)
+			server.setServfail(false)
+
+			server.set(t, "pos.test") // the name is gone: no members
+			r.waitMembers(t, "pos", "", 5*time.Second)
+		})
+	}
+}
+
+func TestDNSServiceRecordsNameMembersByTarget(t *testing.T) {
+	for _, runtime := range runtimes {
+		t.Run(runtime, func(t *testing.T) {
+			server := startDNS(t)
+			server.set(t, "_http._tcp.pos.test",
+				"_http._tcp.pos.test. 1 IN SRV 0 1 8081 pos-1.pos.test.",
+				"_http._tcp.pos.test. 1 IN SRV 0 1 8080 pos-0.pos.test.")
+			r := start(t, newProvider(t, runtime, dnsConfig("_http._tcp.pos.test", "", server.addr)))
+			r.waitMembers(t, "pos", "pos-pos-0.pos.test=http://pos-0.pos.test:8080,pos-pos-1.pos.test=http://pos-1.pos.test:8081", 5*time.Second)
+
+			server.set(t, "_http._tcp.pos.test", "_http._tcp.pos.test. 1 IN SRV 0 1 8082 pos-2.pos.test.")
+			r.waitMembers(t, "pos", "pos-pos-2.pos.test=http://pos-2.pos.test:8082", 5*time.Second)
+		})
+	}
+}
