@@ -13,7 +13,9 @@ import (
 
 func TestKubernetesMembersAreReadyPodsOnTheirSlicePort(t *testing.T) {
 	yes, no := true, false
-	port := func(name string, number int) endpointPort { return endpointPort{Name: name, Port: &number, Protocol: "TCP"} }
+	port := func(name string, number int) endpointPort {
+		return endpointPort{Name: name, Port: &number, Protocol: "TCP"}
+	}
 	tests := []struct {
 		name   string
 		port   string
@@ -202,4 +204,3 @@ func TestKubernetesErrorsReportNothing(t *testing.T) {
 		t.Errorf("%d list attempts in 300ms with 10-20ms backoff", n)
 	}
 }
-
