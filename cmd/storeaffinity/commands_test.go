@@ -1,0 +1,118 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestOutputsMatchGoldenFiles(t *testing.T) {
+	tests := []struct {
+		golden string
+		args   []string
+	}{
+		{"route", []string{"route", "--members=pos-0,pos-1,pos-2", "--stores=00123", "00123-001", "00123-002", "00456-001", "00789-cx"}},
+		{"route-app", []string{"route", "--app=pos", "--members=pos-0,pos-1,pos-2", "00123-001", "00123-002", "00456-001"}},
+		{"plan-app", []string{"plan", "--app=pos", "--from=pos-0,pos-1,pos-2", "--to=pos-0,pos-1,pos-2,pos-3", "--stores=20000"}},
+		{"route-modulo", []string{"route", "--members=pos-2,pos-0,pos-1", "--strategy=modulo", "00123-001", "00456-001"}},
+		{"route-pattern", []string{"route", "--members=pos-0,pos-1,pos-2", "--storeIdPattern=^S(?P<store>[0-9]+)D", "S00123D01", "S00123D02"}},
+		{"plan-3-to-4", []string{"plan", "--from=pos-0,pos-1,pos-2", "--to=pos-0,pos-1,pos-2,pos-3", "--list=5"}},
+		{"plan-remove", []string{"plan", "--from=pos-0,pos-1,pos-2,pos-3", "--to=pos-0,pos-1,pos-3", "--storesFile=testdata/stores.txt"}},
+		{"migrate", []string{"migrate", "--app=pos", "testdata/statelb.toml"}},
+		{"migrate-local", []string{"migrate", "--pluginSource=local", "--stateLBConfig=testdata/statelb-minimal.toml"}},
+		{"help", []string{"--help"}},
+		{"route-help", []string{"route", "--help"}},
+		{"plan-help", []string{"plan", "-h"}},
+		{"migrate-help", []string{"migrate", "--help"}},
+		{"members-help", []string{"members", "--help"}},
+	}
+	for _, test := range tests {
+		t.Run(test.golden, func(t *testing.T) {
+			out, err := run(t, test.args...)
+			if err != nil {
+				t.Fatalf("storeaffinity %s: %v", strings.Join(test.args, " "), err)
+			}
+			checkGolden(t, test.golden, []byte(out))
+		})
+	}
+}
+
+func TestBadInputNamesTheFlagOrKey(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"unknown command", []string{"rout"}, `unknown command "rout"`},
+		{"unknown flag", []string{"route", "--membrs=a", "x-1"}, "unknown flag --membrs"},
+		{"no members", []string{"route", "00123-001"}, "--members: at least one member"},
+		{"bad strategy", []string{"route", "--members=a", "--strategy=ring", "x-1"}, `--strategy: unknown strategy "ring"`},
+		{"duplicate member", []string{"route", "--members=a,a", "x-1"}, `--members: duplicate member "a"`},
+		{"pattern without group", []string{"route", "--members=a", "--storeIdPattern=^x", "x-1"}, "--storeIdPattern"},
+		{"nothing to route", []string{"route", "--members=a"}, "nothing to route"},
+		{"rejected device", []string{"route", "--members=a", "00123-001", "../etc"}, "1 of 2 device IDs rejected"},
+		{"bad number", []string{"plan", "--from=a", "--to=b", "--stores=many"}, `--stores: invalid value "many"`},
+		{"no from", []string{"plan", "--to=b"}, "--from: at least one member"},
+		{"missing stores file", []string{"plan", "--from=a", "--to=b", "--storesFile=testdata/none.txt"}, "--storesFile: open testdata/none.txt"},
+		{"plan argument", []string{"plan", "--from=a", "--to=b", "extra"}, `unexpected argument "extra"`},
+		{"file with flags", []string{"route", "--configFile=testdata/route.yaml", "--members=a"}, "flag --members cannot be combined with --configFile"},
+		{"missing config file", []string{"route", "--configFile=testdata/none.yaml"}, "--configFile: open testdata/none.yaml"},
+		{"unknown file key", []string{"route", "--configFile=testdata/route-typo.yaml"}, `unknown key "member"`},
+		{"no StateLB file", []string{"migrate"}, "--stateLBConfig: missing"},
+		{"bad plugin source", []string{"migrate", "--pluginSource=git", "testdata/statelb.toml"}, `--pluginSource: unknown source "git"`},
+		{"no kubernetes section", []string{"migrate", "testdata/statelb-no-discovery.toml"}, "missing [service_discovery.kubernetes_service]"},
+		{"no namespace", []string{"migrate", "testdata/statelb-no-namespace.toml"}, "[service_discovery.kubernetes_service] namespace: missing"},
+		{"bad prefix", []string{"migrate", "testdata/statelb-bad-prefix.toml"}, "[route] device_affinity_prefixes: api/pos: want a path that starts with /"},
+		{"no service", []string{"members"}, "--service: missing"},
+	}
+	for _, test := range tests {
+		t.Run(test.name, func(t *testing.T) {
+			_, err := run(t, test.args...)
+			if err == nil || !strings.Contains(err.Error(), test.want) {
+				t.Fatalf("storeaffinity %s: error %v, want one containing %q", strings.Join(test.args, " "), err, test.want)
+			}
+		})
+	}
+}
+
+func TestConfigurationSourcesGiveTheSameRoute(t *testing.T) {
+	fromFlags, err := run(t, "route", "--members=pos-0,pos-1,pos-2", "--stores=00123,00456")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, file := range []string{"testdata/route.yaml", "testdata/route.toml"} {
+		out, err := run(t, "route", "--configFile="+file)
+		if err != nil {
+			t.Fatalf("%s: %v", file, err)
+		}
+		if out != fromFlags {
+			t.Errorf("%s gives\n%s\nflags give\n%s", file, out, fromFlags)
+		}
+	}
+	t.Setenv("STOREAFFINITY_MEMBERS", "pos-0,pos-1,pos-2")
+	t.Setenv("STOREAFFINITY_STORES", "00123,00456")
+	out, err := run(t, "route")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out != fromFlags {
+		t.Errorf("environment gives\n%s\nflags give\n%s", out, fromFlags)
+	}
+}
+
+func TestMigrateWritesBothFiles(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := run(t, "migrate", "--app=pos", "--outDir="+dir, "testdata/statelb.toml"); err != nil {
+		t.Fatal(err)
+	}
+	printed, err := run(t, "migrate", "--app=pos", "testdata/statelb.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	static, _ := os.ReadFile(filepath.Join(dir, "traefik.yml"))
+	dynamic, _ := os.ReadFile(filepath.Join(dir, "dynamic.yml"))
+	if string(static)+"---\n"+string(dynamic) != printed {
+		t.Errorf("files differ from the printed output:\n%s---\n%s", static, dynamic)
+	}
+}

@@ -1,0 +1,129 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/storeaffinity/storeaffinity/hashing"
+	"github.com/traefik/paerser/cli"
+)
+
+// routeConfig is the configuration of the route subcommand.
+type routeConfig struct {
+	ConfigFile     string   `description:"Configuration file (TOML or YAML) with the keys below; replaces all other flags."`
+	App            string   `description:"App name in the provider; members are then pod or server names and placement uses the child services <app>-<member>, as the provider emits them."`
+	Members        []string `description:"Member names in any order: with --app the provider's members (pos-0,pos-1), else the middleware's members key (pos-pos-0,pos-pos-1)."`
+	Strategy       string   `description:"Member selection: rendezvous or modulo."`
+	StoreIDPattern string   `description:"RE2 pattern with a named group store; empty takes everything before the last '-'."`
+	Devices        []string `description:"Device IDs to route; arguments after the flags are device IDs too."`
+	Stores         []string `description:"Store IDs to route."`
+}
+
+func newRouteCommand(out io.Writer) *cli.Command {
+	config := &routeConfig{Strategy: hashing.StrategyRendezvous}
+	return newCommand("route", "Show the store and member of device IDs and stores, with the failover order.",
+		"--members=<names> [flags] [device ID...]",
+		"storeaffinity route --members=pos-0,pos-1,pos-2 00123-001 00123-002 00456-001",
+		config,
+		func(args []string) error { return runRoute(out, config, positionalArgs(args)) })
+}
+
+// router picks members for stores, with the checks shared by route and members.
+type router struct {
+	app     string
+	picker  hashing.Picker
+	deriver *hashing.StoreDeriver
+}
+
+// childService is the name of the weighted service's child for a member: the name
+// that placement hashes and the sticky cookie encodes.
+func childService(app, member string) string {
+	if app == "" {
+		return member
+	}
+	return app + "-" + member
+}
+
+// childServices maps childService over members.
+func childServices(app string, members []string) []string {
+	names := make([]string, len(members))
+	for i, m := range members {
+		names[i] = childService(app, m)
+	}
+	return names
+}
+
+// newRouter validates members, strategy and pattern, naming the flag at fault.
+func newRouter(app string, members []string, strategy, storeIDPattern string) (*router, error) {
+	if len(members) == 0 {
+		return nil, fmt.Errorf("--members: at least one member is required")
+	}
+	if strategy != hashing.StrategyRendezvous && strategy != hashing.StrategyModulo {
+		return nil, fmt.Errorf("--strategy: unknown strategy %q (want %s or %s)", strategy, hashing.StrategyRendezvous, hashing.StrategyModulo)
+	}
+	picker, err := hashing.New(strategy, hashing.Names(childServices(app, members)))
+	if err != nil {
+		return nil, fmt.Errorf("--members: %w", err)
+	}
+	deriver, err := hashing.NewStoreDeriver(storeIDPattern)
+	if err != nil {
+		return nil, fmt.Errorf("--%w", err)
+	}
+	return &router{app: app, picker: picker, deriver: deriver}, nil
+}
+
+// store returns the store of a device ID, or the reason the middleware would reject it.
+func (r *router) store(deviceID string) (string, error) {
+	if err := hashing.CheckDeviceID(deviceID); err != nil {
+		return "", err
+	}
+	return r.deriver.Store(deviceID)
+}
+
+// member returns a store's member, its sticky-cookie value and the failover order of
+// members, best first.
+func (r *router) member(store string) (string, string, []string) {
+	names := r.picker.Members()
+	var order []string
+	for _, i := range r.picker.Rank(store) {
+		order = append(order, strings.TrimPrefix(names[i], childService(r.app, "")))
+	}
+	child := names[r.picker.Pick(store)]
+	return order[0], stickyValue(child), order
+}
+
+func runRoute(out io.Writer, config *routeConfig, args []string) error {
+	r, err := newRouter(config.App, config.Members, config.Strategy, config.StoreIDPattern)
+	if err != nil {
+		return err
+	}
+	devices := append(append([]string{}, config.Devices...), args...)
+	if len(devices) == 0 && len(config.Stores) == 0 {
+		return fmt.Errorf("--devices or --stores: nothing to route (give device IDs as arguments or flags)")
+	}
+	table := newTable(out)
+	fmt.Fprintln(table, "DEVICE\tSTORE\tMEMBER\tSTICKY\tFAILOVER ORDER")
+	rejected := 0
+	for _, device := range devices {
+		store, err := r.store(device)
+		if err != nil {
+			rejected++
+			fmt.Fprintf(table, "%q\t-\t-\t-\trejected (400): %v\n", device, err)
+			continue
+		}
+		member, sticky, order := r.member(store)
+		fmt.Fprintf(table, "%s\t%s\t%s\t%s\t%s\n", device, store, member, sticky, strings.Join(order, " > "))
+	}
+	for _, store := range config.Stores {
+		member, sticky, order := r.member(store)
+		fmt.Fprintf(table, "-\t%s\t%s\t%s\t%s\n", store, member, sticky, strings.Join(order, " > "))
+	}
+	if err := table.Flush(); err != nil {
+		return err
+	}
+	if rejected > 0 {
+		return fmt.Errorf("%d of %d device IDs rejected", rejected, len(devices))
+	}
+	return nil
+}
