@@ -31,6 +31,11 @@ type env struct {
 // setup describes an env. Zero values give 3 replicas with static discovery.
 type setup struct {
 	replicas int
+	// started, when set, are the replicas to use instead of new ones.
+	started stack.Replicas
+	// members are the replicas the provider must report before the test begins
+	// (default all of them).
+	members  []string
 	app      stack.App
 	throttle time.Duration
 }
@@ -43,22 +48,28 @@ func start(t *testing.T, s setup) *env {
 	if s.replicas == 0 {
 		s.replicas = 3
 	}
-	names := make([]string, s.replicas)
-	for i := range names {
-		names[i] = fmt.Sprintf("%s-%d", app, i)
-	}
-	replicas, err := stack.StartReplicas(names...)
-	if err != nil {
-		t.Fatal(err)
+	replicas := s.started
+	if replicas == nil {
+		names := make([]string, s.replicas)
+		for i := range names {
+			names[i] = fmt.Sprintf("%s-%d", app, i)
+		}
+		var err error
+		if replicas, err = stack.StartReplicas(names...); err != nil {
+			t.Fatal(err)
+		}
 	}
 	t.Cleanup(replicas.Close)
+	if s.members == nil {
+		s.members = replicas.Names()
+	}
 	if s.app.DNS == nil && s.app.Static == nil {
 		s.app.Static = replicas.StaticServers()
 	}
 	e := &env{ctx: t.Context(), replicas: replicas}
 	e.traefik = e.startTraefik(t, s.app, s.throttle)
 	e.client = fleet.NewClient(e.traefik.WebURL)
-	if err := e.traefik.API.WaitMembers(e.ctx, middlewareName, members(names)); err != nil {
+	if err := e.traefik.API.WaitMembers(e.ctx, middlewareName, members(s.members)); err != nil {
 		t.Fatalf("%v\n%s", err, e.traefik.Trouble())
 	}
 	return e
