@@ -3,7 +3,7 @@
 # version under .cache/ (git-ignored); the first run builds them.
 CACHE ?= $(CURDIR)/.cache
 GO ?= go
-MODULES := . e2e
+MODULES := . e2e demo
 export STOREAFFINITY_CACHE := $(CACHE)
 
 .PHONY: test test-unit test-e2e tools bench lint fmt
@@ -20,6 +20,7 @@ tools:
 	@scripts/install-kube.sh "$(CACHE)" >/dev/null
 
 test-e2e: tools
+	cd demo && $(GO) vet ./... && $(GO) test -count=1 ./...
 	cd e2e && $(GO) vet ./... && $(GO) test -count=1 -timeout 60m ./...
 
 ## bench: per-request cost, compiled and under Yaegi.

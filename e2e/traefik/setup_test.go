@@ -91,6 +91,9 @@ func (e *env) startTraefik(t *testing.T, a stack.App, throttle time.Duration) *s
 	t.Cleanup(func() {
 		traefik.Stop()
 		checkNoPanic(t, traefik)
+		if t.Failed() {
+			t.Logf("the end of Traefik's log:\n%s", traefik.LogTail(40))
+		}
 	})
 	router, service, middleware := stack.Objects(app)
 	for kind, name := range map[string]string{stack.Routers: router, stack.Services: service, stack.Middlewares: middleware} {
