@@ -3,7 +3,6 @@ package storeaffinity
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"net/http"
 	"strings"
 )
 
@@ -15,21 +14,13 @@ func StickyValue(childService string) string {
 	return hex.EncodeToString(sum[:8])
 }
 
-// setStickyCookie leaves the request with exactly one sticky cookie, pair
-// ("name=value"), in front of the client's other cookies.
-func setStickyCookie(header http.Header, name, pair string) {
-	values := header["Cookie"]
-	if len(values) == 0 {
-		header["Cookie"] = []string{pair}
-		return
-	}
-	header["Cookie"] = []string{withStickyCookie(values, name, pair)}
-}
-
 // withStickyCookie returns one Cookie header value that starts with pair and keeps the
 // client's cookies, less any cookie called name.
 func withStickyCookie(values []string, name, pair string) string {
-	joined := strings.Join(values, "; ")
+	joined := values[0]
+	if len(values) > 1 {
+		joined = strings.Join(values, "; ")
+	}
 	if !strings.Contains(joined, name) {
 		return pair + "; " + joined
 	}

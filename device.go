@@ -37,6 +37,21 @@ func (a *Affinity) deviceID(req *http.Request) (string, bool) {
 	return "", false
 }
 
+// commonPrefix returns the longest common prefix of prefixes: a request whose path
+// lacks it is under none of them. Without prefixes it returns a prefix no path has.
+func commonPrefix(prefixes []string) string {
+	if len(prefixes) == 0 {
+		return "\x00"
+	}
+	common := prefixes[0]
+	for _, p := range prefixes[1:] {
+		for !strings.HasPrefix(p, common) {
+			common = common[:len(common)-1]
+		}
+	}
+	return common
+}
+
 // pathSegment returns the first segment of rest, which is empty or starts with '/'.
 func pathSegment(rest string) string {
 	if rest == "" {

@@ -3,37 +3,38 @@
 // of the store ID over the member names, and spreads stateless requests round-robin.
 //
 // Traefik interprets this package with Yaegi: it imports the standard library only
-// (and this module's hashing package), and never wraps the http.ResponseWriter.
+// (and this module's hashing package), and never wraps the http.ResponseWriter. Under
+// Yaegi every statement and every interpreted call on the request path costs time, so
+// ServeHTTP is written flat, with the work done once in New or once per device.
 package storeaffinity
 
 import (
 	"context"
 	"fmt"
 	"net/http"
+	"strings"
 	"sync/atomic"
 )
 
 // Affinity is the middleware handler.
 type Affinity struct {
 	next           http.Handler
+	pathFilter     string // common prefix of the device-affinity prefixes
 	prefixes       []string
-	deviceHeader   string
-	deviceQuery    string
+	deviceHeader   string // canonical key, or "" when not configured
+	deviceQuery    string // query parameter name, or "" when not configured
+	queryFilter    string // "name=", a cheap pre-check on the raw query
 	affinityHeader string
 	cookieName     string
 	roundRobinBad  bool
 	placement      string
 	settings       *settings
-	members        []member
+	names          []string
+	cookies        []string // per member: "cookieName=stickyValue"
+	count          uint64
 	live           *liveStores
 	routes         *routeCache
 	turn           atomic.Uint64
-}
-
-// member is a child service with its precomputed cookie.
-type member struct {
-	name   string
-	cookie string // "cookieName=stickyValue"
 }
 
 // New builds the middleware. Traefik calls it on every dynamic configuration change,
@@ -43,79 +44,124 @@ func New(ctx context.Context, next http.Handler, config *Config, name string) (h
 	if err != nil {
 		return nil, fmt.Errorf("storeaffinity middleware %q: %w", name, err)
 	}
-	names := s.picker.Members()
 	a := &Affinity{
 		next:           next,
+		pathFilter:     commonPrefix(s.prefixes),
 		prefixes:       s.prefixes,
-		deviceHeader:   http.CanonicalHeaderKey(s.deviceHeader),
 		deviceQuery:    s.deviceQuery,
 		affinityHeader: s.affinityHeader,
 		cookieName:     s.cookieName,
 		roundRobinBad:  s.roundRobinBad,
 		placement:      s.placement(),
 		settings:       s,
-		members:        make([]member, len(names)),
+		names:          s.picker.Members(),
 	}
-	for i, n := range names {
-		a.members[i] = member{name: n, cookie: s.cookieName + "=" + StickyValue(n)}
+	if s.deviceHeader != "" {
+		a.deviceHeader = http.CanonicalHeaderKey(s.deviceHeader)
 	}
+	if s.deviceQuery != "" {
+		a.queryFilter = s.deviceQuery + "="
+	}
+	for _, n := range a.names {
+		a.cookies = append(a.cookies, s.cookieName+"="+StickyValue(n))
+	}
+	a.count = uint64(len(a.cookies))
 	a.live, a.routes = trackLive(name, a.placement, s.picker, s.grace)
 	return a, nil
 }
 
-// ServeHTTP stamps the request with its member's sticky cookie and passes rw on unchanged.
+// ServeHTTP stamps the request with its member's sticky cookie and passes rw on
+// unchanged: a stateful request gets its store's member, any other the next member in
+// turn, so Traefik's weighted service never picks or sets a cookie itself.
+//
+// Yaegi allocates every local and temporary of a function on each call, so ServeHTTP
+// only dispatches, and each path lives in a small function of its own.
 func (a *Affinity) ServeHTTP(rw http.ResponseWriter, req *http.Request) {
-	rawDeviceID, stateful := a.deviceID(req)
-	if !stateful {
-		a.serveRoundRobin(rw, req)
+	if strings.HasPrefix(req.URL.Path, a.pathFilter) || a.deviceHeader != "" || a.queryFilter != "" {
+		a.serveDevice(rw, req)
 		return
 	}
-	r, err := a.route(rawDeviceID)
-	if err != nil {
-		if a.roundRobinBad {
-			a.serveRoundRobin(rw, req)
-			return
-		}
-		http.Error(rw, "storeaffinity: "+err.Error(), http.StatusBadRequest)
-		return
-	}
-	req.Header[a.affinityHeader] = r.header
-	rw.Header()[a.affinityHeader] = r.header
-	setStickyCookie(req.Header, a.cookieName, r.cookie)
-	if r.life == nil {
-		a.next.ServeHTTP(rw, req)
-		return
-	}
-	ctx, cancel := context.WithCancel(req.Context())
-	stop := context.AfterFunc(r.life.ctx, cancel)
-	a.next.ServeHTTP(rw, req.WithContext(ctx))
-	stop()
-	cancel()
+	a.serveRoundRobin(rw, req)
 }
 
 // serveRoundRobin sends a stateless request to the next member in turn.
 func (a *Affinity) serveRoundRobin(rw http.ResponseWriter, req *http.Request) {
 	delete(req.Header, a.affinityHeader)
-	m := a.members[a.turn.Add(1)%uint64(len(a.members))]
-	setStickyCookie(req.Header, a.cookieName, m.cookie)
+	cookie := a.cookies[a.turn.Add(1)%a.count]
+	if req.Header["Cookie"] != nil {
+		cookie = withStickyCookie(req.Header["Cookie"], a.cookieName, cookie)
+	}
+	req.Header["Cookie"] = []string{cookie}
 	a.next.ServeHTTP(rw, req)
 }
 
-// route returns the device's route, computing and caching it on first use.
-func (a *Affinity) route(rawDeviceID string) (*route, error) {
-	if r := a.routes.get(rawDeviceID); r != nil {
-		return r, nil
+// serveDevice serves a request that may carry a device ID.
+func (a *Affinity) serveDevice(rw http.ResponseWriter, req *http.Request) {
+	rawDeviceID, stateful := a.deviceID(req)
+	if !stateful {
+		a.serveRoundRobin(rw, req)
+		return
 	}
+	c := a.routes
+	c.mu.RLock()
+	r := c.routes[rawDeviceID]
+	c.mu.RUnlock()
+	if r == nil {
+		r = a.newRoute(rw, req, rawDeviceID)
+		if r == nil {
+			return
+		}
+	}
+	req.Header[a.affinityHeader] = r.header
+	rw.Header()[a.affinityHeader] = r.header
+	if req.Header["Cookie"] != nil {
+		req.Header["Cookie"] = []string{withStickyCookie(req.Header["Cookie"], a.cookieName, r.cookie)}
+	} else {
+		req.Header["Cookie"] = r.cookies
+	}
+	if r.life != nil && (req.Header["Upgrade"] != nil || req.Header["Accept"] != nil && canLiveLong(req)) {
+		a.serveTracked(rw, req, r.life)
+		return
+	}
+	a.next.ServeHTTP(rw, req)
+}
+
+// serveTracked serves a request that may stay open, under a context that ends when
+// its store moves.
+func (a *Affinity) serveTracked(rw http.ResponseWriter, req *http.Request, life *storeLife) {
+	ctx, cancel := context.WithCancel(req.Context())
+	stop := context.AfterFunc(life.ctx, cancel)
+	a.next.ServeHTTP(rw, req.WithContext(ctx))
+	stop()
+	cancel()
+}
+
+// canLiveLong reports whether a request that has an Accept header asks for an SSE
+// stream. Such streams and upgrades (WebSockets) are the requests ended when their
+// store moves.
+func canLiveLong(req *http.Request) bool {
+	return strings.Contains(req.Header["Accept"][0], "text/event-stream")
+}
+
+// newRoute computes a device's route and caches it. For a bad device ID it answers 400
+// (or serves the request round-robin, as configured) and returns nil.
+func (a *Affinity) newRoute(rw http.ResponseWriter, req *http.Request, rawDeviceID string) *route {
 	store, err := storeOf(a.settings.stores, rawDeviceID)
 	if err != nil {
-		return nil, err
+		if a.roundRobinBad {
+			a.serveRoundRobin(rw, req)
+		} else {
+			http.Error(rw, "storeaffinity: "+err.Error(), http.StatusBadRequest)
+		}
+		return nil
 	}
-	m := a.members[a.settings.picker.Pick(store)]
+	i := a.settings.picker.Pick(store)
 	r := &route{
-		cookie: m.cookie,
-		header: []string{"store=" + store + "; member=" + m.name},
-		life:   a.live.life(store, m.name, a.placement),
+		cookie:  a.cookies[i],
+		cookies: []string{a.cookies[i]},
+		header:  []string{"store=" + store + "; member=" + a.names[i]},
+		life:    a.live.life(store, a.names[i], a.placement),
 	}
 	a.routes.put(rawDeviceID, r)
-	return r, nil
+	return r
 }

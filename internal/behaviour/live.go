@@ -60,12 +60,18 @@ func (l *liveRequests) ServeHTTP(rw http.ResponseWriter, req *http.Request) {
 	l.mu.Unlock()
 }
 
-// open starts one long-lived request per store through h.
+// open starts one long-lived request per store through h: WebSocket upgrades and SSE
+// streams in turn, the requests whose lives the middleware tracks.
 func (l *liveRequests) open(h http.Handler, stores []string) {
-	for _, store := range stores {
+	for n, store := range stores {
 		ctx, cancel := context.WithCancel(context.Background())
 		l.cancels = append(l.cancels, cancel)
 		req := httptest.NewRequest(http.MethodGet, prefix+"/"+store+"-001/ws", nil).WithContext(ctx)
+		if n%2 == 0 {
+			req.Header.Set("Upgrade", "websocket")
+		} else {
+			req.Header.Set("Accept", "text/event-stream")
+		}
 		l.started.Add(1)
 		l.done.Add(1)
 		go func() {

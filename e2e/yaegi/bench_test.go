@@ -1,0 +1,103 @@
+package yaegi
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/storeaffinity/storeaffinity"
+	"github.com/storeaffinity/storeaffinity/e2e/pluginsrc"
+	"github.com/storeaffinity/storeaffinity/internal/traefikconfig"
+)
+
+type builder func(ctx context.Context, next http.Handler, config map[string]any, name string) (http.Handler, error)
+
+var noop = http.HandlerFunc(func(http.ResponseWriter, *http.Request) {})
+
+func compiledBuilder(ctx context.Context, next http.Handler, config map[string]any, name string) (http.Handler, error) {
+	cfg := storeaffinity.CreateConfig()
+	if err := traefikconfig.Decode(config, cfg); err != nil {
+		return nil, err
+	}
+	return storeaffinity.New(ctx, next, cfg, name)
+}
+
+func benchConfig(members int) map[string]any {
+	names := make([]any, members)
+	for i := range names {
+		names[i] = fmt.Sprintf("pos-pos-%d", i)
+	}
+	return map[string]any{
+		"deviceAffinityPrefixes": []any{"/api/appId/pos/deviceId"},
+		"members":                names,
+		"stickyCookie":           "pos_affinity",
+	}
+}
+
+// benchmarkRequests serves b.N requests through h; target(i) gives the i-th path.
+func benchmarkRequests(b *testing.B, h http.Handler, target func(i int) string) {
+	req := httptest.NewRequest(http.MethodGet, "/", nil)
+	req.Header.Set("Cookie", "session=abc")
+	paths := make([]string, 1000)
+	for i := range paths {
+		paths[i] = target(i)
+	}
+	rw := httptest.NewRecorder()
+	for _, path := range paths { // warm up: every device's route is cached
+		req.URL.Path = path
+		h.ServeHTTP(rw, req)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		req.URL.Path = paths[i%len(paths)]
+		req.Header["Cookie"] = []string{"session=abc"}
+		h.ServeHTTP(rw, req)
+	}
+}
+
+// BenchmarkServeHTTP measures the per-request cost of the middleware, compiled and
+// under Yaegi, for stateful requests of 1000 known devices (the steady state), for
+// stateless requests, and for a device's first request (route not yet cached), at 3, 10
+// and 100 members; the interpreted do-nothing middleware is the floor.
+func BenchmarkServeHTTP(b *testing.B) {
+	i := newInterpreter(b, pluginsrc.Module, "floor")
+	runtimes := map[string]builder{"compiled": compiledBuilder, "yaegi": interpretedBuilder(b, i, "storeaffinity")}
+
+	floor, err := interpretedBuilder(b, i, "floor")(context.Background(), noop, nil, "floor")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("yaegi/floor", func(b *testing.B) {
+		benchmarkRequests(b, floor, func(int) string { return "/api/catalog" })
+	})
+
+	for _, runtime := range []string{"compiled", "yaegi"} {
+		for _, members := range []int{3, 10, 100} {
+			name := fmt.Sprintf("%s-%d", runtime, members)
+			h, err := runtimes[runtime](context.Background(), noop, benchConfig(members), name)
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.Run(fmt.Sprintf("%s/stateful/members=%d", runtime, members), func(b *testing.B) {
+				benchmarkRequests(b, h, func(i int) string { return fmt.Sprintf("/api/appId/pos/deviceId/%05d-001/sale", i) })
+			})
+			b.Run(fmt.Sprintf("%s/stateless/members=%d", runtime, members), func(b *testing.B) {
+				benchmarkRequests(b, h, func(int) string { return "/api/catalog" })
+			})
+			first := 0
+			b.Run(fmt.Sprintf("%s/first-visit/members=%d", runtime, members), func(b *testing.B) {
+				req := httptest.NewRequest(http.MethodGet, "/", nil)
+				rw := httptest.NewRecorder()
+				b.ReportAllocs()
+				for n := 0; n < b.N; n++ {
+					first++
+					req.URL.Path = fmt.Sprintf("/api/appId/pos/deviceId/s%d-001", first)
+					h.ServeHTTP(rw, req)
+				}
+			})
+		}
+	}
+}
