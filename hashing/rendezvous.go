@@ -47,12 +47,29 @@ func (r *rendezvous) better(storeHash uint64, i, j int) bool {
 	return r.score(storeHash, i) > r.score(storeHash, j)
 }
 
+// Pick computes the unweighted scores inline: under Yaegi a function call costs more
+// than the arithmetic, and Pick runs once per member for each new device.
 func (r *rendezvous) Pick(store string) int {
 	h := Hash64(store)
-	best := 0
-	for i := 1; i < len(r.names); i++ {
-		if r.better(h, i, best) {
-			best = i
+	if r.weighted {
+		best := 0
+		for i := 1; i < len(r.names); i++ {
+			if r.better(h, i, best) {
+				best = i
+			}
+		}
+		return best
+	}
+	best, bestScore := 0, uint64(0)
+	for i, seed := range r.seeds {
+		x := h ^ seed // mix(h ^ seed), written out
+		x ^= x >> 30
+		x *= 0xbf58476d1ce4e5b9
+		x ^= x >> 27
+		x *= 0x94d049bb133111eb
+		x ^= x >> 31
+		if i == 0 || x > bestScore {
+			best, bestScore = i, x
 		}
 	}
 	return best
