@@ -112,12 +112,12 @@ func (a *Affinity) serveDevice(rw http.ResponseWriter, req *http.Request) {
 			return
 		}
 	}
-	req.Header[a.affinityHeader] = r.header
-	rw.Header()[a.affinityHeader] = r.header
+	req.Header[a.affinityHeader] = []string{r.header}
+	rw.Header()[a.affinityHeader] = []string{r.header}
 	if req.Header["Cookie"] != nil {
 		req.Header["Cookie"] = []string{withStickyCookie(req.Header["Cookie"], a.cookieName, r.cookie)}
 	} else {
-		req.Header["Cookie"] = r.cookies
+		req.Header["Cookie"] = []string{r.cookie}
 	}
 	if r.life != nil && (req.Header["Upgrade"] != nil || req.Header["Accept"] != nil && canLiveLong(req)) {
 		a.serveTracked(rw, req, r.life)
@@ -157,10 +157,9 @@ func (a *Affinity) newRoute(rw http.ResponseWriter, req *http.Request, rawDevice
 	}
 	i := a.settings.picker.Pick(store)
 	r := &route{
-		cookie:  a.cookies[i],
-		cookies: []string{a.cookies[i]},
-		header:  []string{"store=" + store + "; member=" + a.names[i]},
-		life:    a.live.life(store, a.names[i], a.placement),
+		cookie: a.cookies[i],
+		header: "store=" + store + "; member=" + a.names[i],
+		life:   a.live.life(store, a.names[i], a.placement),
 	}
 	a.routes.put(rawDeviceID, r)
 	return r

@@ -7,10 +7,9 @@ const maxCachedDevices = 100000
 
 // route is everything a stateful request of one device needs, computed once.
 type route struct {
-	cookie  string   // the member's "cookieName=stickyValue"
-	cookies []string // the Cookie header of a request without other cookies
-	header  []string // the affinity header: "store=<id>; member=<name>"
-	life    *storeLife
+	cookie string // the member's "cookieName=stickyValue"
+	header string // the affinity header: "store=<id>; member=<name>"
+	life   *storeLife
 }
 
 // routeCache maps raw device IDs to their routes under one placement. It is shared by
