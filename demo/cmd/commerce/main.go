@@ -1,0 +1,107 @@
+// Command commerce runs demo Commerce replicas on loopback ports, or checks running
+// replicas for stores that two replicas served at the same time.
+//
+//	commerce serve pos-0=127.0.0.1:8081 pos-1=127.0.0.1:8082 pos-2=127.0.0.1:0
+//	commerce check http://127.0.0.1:8081 http://127.0.0.1:8082 http://127.0.0.1:8083
+//
+// serve prints one line per replica, "<name> <url>", and runs until interrupted.
+// check prints every replica's stores and the split stores, and exits 1 if any.
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/storeaffinity/storeaffinity/demo/commerce"
+)
+
+const usage = `usage:
+  commerce serve <name>=<host:port>...   run replicas (port 0 picks a free one)
+  commerce check <replica-url>...        report stores per replica and split stores`
+
+func main() {
+	if len(os.Args) < 3 {
+		fmt.Fprintln(os.Stderr, usage)
+		os.Exit(2)
+	}
+	var err error
+	switch os.Args[1] {
+	case "serve":
+		err = serve(os.Args[2:])
+	case "check":
+		var split bool
+		split, err = check(os.Args[2:])
+		if err == nil && split {
+			os.Exit(1)
+		}
+	default:
+		err = fmt.Errorf("unknown command %q\n%s", os.Args[1], usage)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "commerce:", err)
+		os.Exit(2)
+	}
+}
+
+func serve(specs []string) error {
+	var replicas []*commerce.Replica
+	defer func() {
+		for _, r := range replicas {
+			_ = r.Close()
+		}
+	}()
+	for _, spec := range specs {
+		name, addr, ok := strings.Cut(spec, "=")
+		if !ok || name == "" {
+			return fmt.Errorf("%q is not <name>=<host:port>", spec)
+		}
+		r, err := commerce.Start(name, addr)
+		if err != nil {
+			return fmt.Errorf("replica %s: %w", name, err)
+		}
+		replicas = append(replicas, r)
+		fmt.Println(name, r.URL())
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	<-ctx.Done()
+	return nil
+}
+
+func check(urls []string) (split bool, err error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	client := &http.Client{}
+	var reports []commerce.Report
+	for _, url := range urls {
+		report, err := commerce.FetchReport(ctx, client, strings.TrimSuffix(url, "/"))
+		if err != nil {
+			return false, err
+		}
+		reports = append(reports, report)
+		fmt.Printf("%s: %d stores, %d live sessions\n", report.Replica, len(report.Stores), live(report))
+	}
+	splits := commerce.Splits(reports, time.Time{})
+	for _, s := range splits {
+		fmt.Printf("split: store %s on %s (%s %s) and %s (%s %s) from %s\n",
+			s.Store, s.A.Replica, s.A.Device, s.A.Kind, s.B.Replica, s.B.Device, s.B.Kind, s.From.Format(time.RFC3339Nano))
+	}
+	fmt.Printf("%d stores split\n", len(splits))
+	return len(splits) > 0, nil
+}
+
+func live(report commerce.Report) int {
+	n := 0
+	for _, s := range report.Sessions {
+		if s.Live() {
+			n++
+		}
+	}
+	return n
+}
