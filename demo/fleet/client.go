@@ -7,6 +7,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 
@@ -57,11 +58,8 @@ func (c *Client) Get(ctx context.Context, path string) (Response, error) {
 	defer resp.Body.Close()
 	out := Response{Status: resp.StatusCode, Header: resp.Header}
 	if resp.StatusCode != http.StatusOK {
-		var body strings.Builder
-		buf := make([]byte, 512)
-		n, _ := resp.Body.Read(buf)
-		body.Write(buf[:n])
-		out.Body = body.String()
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+		out.Body = string(body)
 		return out, nil
 	}
 	if err := json.NewDecoder(resp.Body).Decode(&out.Reply); err != nil {

@@ -3,7 +3,6 @@ package stack
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -238,5 +237,5 @@ func writeJSON(path string, v any) error {
 	if err != nil {
 		return err
 	}
-	return errors.Join(os.WriteFile(path, append(body, '\n'), 0o644))
+	return os.WriteFile(path, append(body, '\n'), 0o644)
 }
