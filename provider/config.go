@@ -23,6 +23,9 @@ type App struct {
 	DNS        *DNSDiscovery        `json:"dns,omitempty"`
 	Kubernetes *KubernetesDiscovery `json:"kubernetes,omitempty"`
 
+	// HealthCheck, when set, keeps only the members that answer its HTTP probes.
+	HealthCheck *HealthCheck `json:"healthCheck,omitempty"`
+
 	// Router, when set, emits a router <name> to the weighted service through the
 	// affinity middleware.
 	Router *Router `json:"router,omitempty"`

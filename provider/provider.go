@@ -89,8 +89,11 @@ func (p *Provider) runSource(ctx context.Context, app *appSpec, updates chan<- a
 	defer p.done.Done()
 	name := app.name
 	app.source.run(ctx, func(members []member) {
+		// Built before the select: under Yaegi, a composite literal in a select case
+		// inside a closure loses the captured variables it reads.
+		u := appUpdate{app: name, members: members}
 		select {
-		case updates <- appUpdate{app: name, members: members}:
+		case updates <- u:
 		case <-ctx.Done():
 		}
 	})

@@ -63,6 +63,13 @@ func buildApp(key string, app *App) (*appSpec, error) {
 	if err != nil {
 		return nil, err
 	}
+	if app.HealthCheck != nil {
+		health, err := newHealthSource(key+".healthCheck", app.HealthCheck, src)
+		if err != nil {
+			return nil, err
+		}
+		src = health
+	}
 	options, err := buildOptions(key, app)
 	if err != nil {
 		return nil, err

@@ -1,0 +1,203 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+)
+
+// HealthCheck probes each discovered member over HTTP. A member that fails Fails
+// probes in a row leaves the member list; it comes back after Passes good probes.
+// A newly discovered member joins after its first good probe.
+type HealthCheck struct {
+	Path     string `json:"path,omitempty"`     // default /
+	Interval string `json:"interval,omitempty"` // default 2s
+	Timeout  string `json:"timeout,omitempty"`  // default 1s
+	Fails    int    `json:"fails,omitempty"`    // default 2
+	Passes   int    `json:"passes,omitempty"`   // default 2
+}
+
+// healthSource filters the members of another source by health probes.
+type healthSource struct {
+	inner    source
+	path     string
+	interval time.Duration
+	fails    int
+	passes   int
+	client   *http.Client
+}
+
+// memberHealth is a member's probe record.
+type memberHealth struct {
+	member   member
+	probed   bool
+	healthy  bool
+	okRun    int
+	failRun  int
+	lastSeen int // discovery round that last listed the member
+}
+
+func newHealthSource(key string, cfg *HealthCheck, inner source) (*healthSource, error) {
+	h := &healthSource{inner: inner, path: strings.TrimSpace(cfg.Path)}
+	if h.path == "" {
+		h.path = "/"
+	}
+	if u, err := url.Parse(h.path); err != nil || !strings.HasPrefix(h.path, "/") || u.Host != "" {
+		return nil, fmt.Errorf("%s.path: %q is not an absolute path", key, h.path)
+	}
+	var err error
+	if h.interval, err = parseInterval(cfg.Interval, 2*time.Second); err != nil {
+		return nil, fmt.Errorf("%s.interval: %w", key, err)
+	}
+	timeout, err := parseInterval(cfg.Timeout, time.Second)
+	if err != nil {
+		return nil, fmt.Errorf("%s.timeout: %w", key, err)
+	}
+	if h.fails, err = parseCount(cfg.Fails, 2); err != nil {
+		return nil, fmt.Errorf("%s.fails: %w", key, err)
+	}
+	if h.passes, err = parseCount(cfg.Passes, 2); err != nil {
+		return nil, fmt.Errorf("%s.passes: %w", key, err)
+	}
+	transport := http.DefaultTransport.(*http.Transport).Clone()
+	transport.DisableKeepAlives = true
+	h.client = &http.Client{
+		Timeout:   timeout,
+		Transport: transport,
+		CheckRedirect: func(*http.Request, []*http.Request) error {
+			return http.ErrUseLastResponse
+		},
+	}
+	return h, nil
+}
+
+// parseCount checks a count; zero means fallback.
+func parseCount(n, fallback int) (int, error) {
+	if n < 0 {
+		return 0, fmt.Errorf("%d is negative", n)
+	}
+	if n == 0 {
+		return fallback, nil
+	}
+	return n, nil
+}
+
+func (h *healthSource) run(ctx context.Context, update func([]member)) {
+	discovered := make(chan []member)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		h.inner.run(ctx, func(members []member) {
+			select {
+			case discovered <- members:
+			case <-ctx.Done():
+			}
+		})
+	}()
+	defer func() { <-done }()
+
+	ticker := time.NewTicker(h.interval)
+	defer ticker.Stop()
+	states := make(map[string]*memberHealth)
+	round := 0
+	last, reported := "", false
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case list := <-discovered:
+			round++
+			for _, m := range sortMembers(list) {
+				state, ok := states[m.Name]
+				if !ok || state.member.URL != m.URL {
+					state = &memberHealth{member: m}
+					states[m.Name] = state
+				}
+				state.lastSeen = round
+			}
+			for name, state := range states {
+				if state.lastSeen != round {
+					delete(states, name)
+				}
+			}
+			h.probe(ctx, states, true)
+		case <-ticker.C:
+			h.probe(ctx, states, false)
+		}
+		if round == 0 || ctx.Err() != nil {
+			continue
+		}
+		healthy := []member{}
+		key := ""
+		for _, state := range states {
+			if state.healthy {
+				healthy = append(healthy, state.member)
+			}
+		}
+		healthy = sortMembers(healthy)
+		for _, m := range healthy {
+			key += m.Name + "=" + m.URL + ","
+		}
+		if !reported || key != last {
+			last, reported = key, true
+			update(healthy)
+		}
+	}
+}
+
+// probe checks members concurrently: all of them, or only the never-probed ones.
+func (h *healthSource) probe(ctx context.Context, states map[string]*memberHealth, onlyNew bool) {
+	var wg sync.WaitGroup
+	for _, state := range states {
+		if onlyNew && state.probed {
+			continue
+		}
+		wg.Add(1)
+		go h.probeOne(ctx, state, &wg)
+	}
+	wg.Wait()
+}
+
+func (h *healthSource) probeOne(ctx context.Context, state *memberHealth, wg *sync.WaitGroup) {
+	defer wg.Done()
+	ok := h.check(ctx, state.member.URL)
+	if !state.probed {
+		state.probed, state.healthy = true, ok
+		if !ok {
+			state.failRun = 1
+		}
+		return
+	}
+	if ok {
+		state.okRun++
+		state.failRun = 0
+		if !state.healthy && state.okRun >= h.passes {
+			state.healthy = true
+		}
+		return
+	}
+	state.failRun++
+	state.okRun = 0
+	if state.healthy && state.failRun >= h.fails {
+		state.healthy = false
+	}
+}
+
+// check reports whether GET <url><path> answers with a 2xx or 3xx status.
+func (h *healthSource) check(ctx context.Context, base string) bool {
+	target := strings.Replace(base, "h2c://", "http://", 1) + h.path
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, target, nil)
+	if err != nil {
+		return false
+	}
+	resp, err := h.client.Do(req)
+	if err != nil {
+		return false
+	}
+	resp.Body.Close()
+	return resp.StatusCode >= 200 && resp.StatusCode < 400
+}

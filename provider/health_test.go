@@ -1,0 +1,100 @@
+package provider
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// healthServer answers its health path with 200 or 503.
+type healthServer struct {
+	*httptest.Server
+	down atomic.Bool
+}
+
+func newHealthServer(t *testing.T) *healthServer {
+	t.Helper()
+	h := &healthServer{}
+	h.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/healthz" || h.down.Load() {
+			w.WriteHeader(http.StatusServiceUnavailable)
+		}
+	}))
+	t.Cleanup(h.Close)
+	return h
+}
+
+func TestHealthCheckRemovesFailingMembersAndRestoresRecoveredOnes(t *testing.T) {
+	a, b, c := newHealthServer(t), newHealthServer(t), newHealthServer(t)
+	c.down.Store(true)
+	inner := &staticSource{members: []member{{Name: "a", URL: a.URL}, {Name: "b", URL: b.URL}, {Name: "c", URL: c.URL}}}
+	h, err := newHealthSource("healthCheck", &HealthCheck{Path: "/healthz", Interval: "30ms", Timeout: "1s", Fails: 2, Passes: 2}, inner)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	reports := make(chan string, 100)
+	go h.run(ctx, func(members []member) {
+		var names []string
+		for _, m := range members {
+			names = append(names, m.Name)
+		}
+		reports <- strings.Join(names, ",")
+	})
+	expect := func(want string) {
+		t.Helper()
+		select {
+		case got := <-reports:
+			if got != want {
+				t.Fatalf("healthy members %q, want %q", got, want)
+			}
+		case <-time.After(3 * time.Second):
+			t.Fatalf("no report of %q within 3s", want)
+		}
+	}
+	expect("a,b") // c fails its first probe, so it never joins
+	b.down.Store(true)
+	start := time.Now()
+	expect("a")
+	if elapsed := time.Since(start); elapsed < 30*time.Millisecond {
+		t.Errorf("b left after %v, before its second failed probe", elapsed)
+	}
+	b.down.Store(false)
+	c.down.Store(false)
+	expect("a,b,c")
+	select {
+	case got := <-reports:
+		t.Fatalf("report %q without a change", got)
+	case <-time.After(150 * time.Millisecond):
+	}
+}
+
+func TestHealthCheckConfigErrorsNameTheKey(t *testing.T) {
+	tests := []struct {
+		check HealthCheck
+		want  string
+	}{
+		{HealthCheck{Path: "healthz"}, "apps[0].healthCheck.path"},
+		{HealthCheck{Interval: "often"}, "apps[0].healthCheck.interval"},
+		{HealthCheck{Timeout: "-1s"}, "apps[0].healthCheck.timeout"},
+		{HealthCheck{Fails: -1}, "apps[0].healthCheck.fails"},
+		{HealthCheck{Passes: -2}, "apps[0].healthCheck.passes"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.want, func(t *testing.T) {
+			check := tt.check
+			cfg := &Config{MiddlewarePlugin: "storeaffinity", Apps: []App{{
+				Name: "pos", Static: &StaticDiscovery{Servers: []string{"a=http://a"}}, HealthCheck: &check,
+			}}}
+			_, err := buildApps(cfg)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("error = %v, want it to contain %q", err, tt.want)
+			}
+		})
+	}
+}
