@@ -104,7 +104,13 @@ func (e *env) owners(t *testing.T, f *fleet.Fleet) map[string]string {
 func (e *env) scale(t *testing.T, f *fleet.Fleet, dns *stack.DNS, hosts []string) scaling {
 	t.Helper()
 	s := scaling{before: e.owners(t, f)}
-	oldMembers := membersOf(s.before)
+	oldMembers, err := e.traefik.API.Members(e.ctx, middlewareName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, m := range oldMembers {
+		oldMembers[i] = strings.TrimPrefix(m, app+"-")
+	}
 	open := map[string]int{} // device -> its number of connections before the change
 	for device, socket := range f.Sockets {
 		open[device] = len(socket.Connections())
@@ -217,19 +223,6 @@ func placement(t *testing.T, stores, replicas []string, strategy string) map[str
 	out := map[string]string{}
 	for _, store := range stores {
 		out[store] = strings.TrimPrefix(picker.Members()[picker.Pick(store)], app+"-")
-	}
-	return out
-}
-
-// membersOf returns the distinct replicas of an owner map.
-func membersOf(owner map[string]string) []string {
-	seen := map[string]bool{}
-	var out []string
-	for _, r := range owner {
-		if !seen[r] {
-			seen[r] = true
-			out = append(out, r)
-		}
 	}
 	return out
 }
