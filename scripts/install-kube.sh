@@ -29,7 +29,7 @@ if [ ! -x "$out/kube-apiserver" ]; then
     echo "go 1.25"
     echo "require k8s.io/kubernetes $kube_version"
     echo "replace ("
-    grep -oE '^[[:space:]]*k8s\.io/[a-z0-9-]+ v0\.0\.0' "$dir/go.mod" | awk -v v="$staging" '{print "\t" $1 " => " $1 " " v}' | sort -u
+    grep -oE '^[[:space:]]*k8s\.io/[a-z0-9-]+ v0\.0\.0([[:space:]]|$)' "$dir/go.mod" | awk -v v="$staging" '{print "\t" $1 " => " $1 " " v}' | sort -u
     echo ")"
   } >"$work/go.mod"
   minor=${kube_version#v1.}; minor=${minor%%.*}
