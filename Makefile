@@ -6,7 +6,12 @@ GO ?= go
 MODULES := . e2e demo
 export STOREAFFINITY_CACHE := $(CACHE)
 
-.PHONY: test test-unit test-e2e tools bench lint fmt
+.PHONY: demo test test-unit test-e2e tools bench lint fmt
+
+## demo: 3 replicas behind Traefik with both plugins, a fleet of stores, a live scale to 4.
+## HOLD=1 keeps it running afterwards.
+demo:
+	cd demo && $(GO) run ./cmd/demo $(if $(HOLD),-hold)
 
 ## test: everything CI runs: unit tests, the same behaviour under Yaegi, the end-to-end suite.
 test: test-unit test-e2e

@@ -1,0 +1,29 @@
+package main
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestDemoRunsToItsSummary runs the whole demonstration with a small fleet: it fails if
+// a store's devices end up apart, a store is split after the grace, or a REST call fails.
+func TestDemoRunsToItsSummary(t *testing.T) {
+	var out bytes.Buffer
+	d := &demo{storeCount: 30, grace: time.Second, out: &out}
+	defer d.close()
+	summary, err := d.run(t.Context())
+	if err != nil {
+		t.Fatalf("%v\noutput:\n%s", err, out.String())
+	}
+	for _, want := range []string{"30 stores, 3 -> 4 replicas", "0 apart", "0 split", "failed"} {
+		if !strings.Contains(summary, want) {
+			t.Errorf("summary %q lacks %q", summary, want)
+		}
+	}
+	if !strings.Contains(out.String(), "127.0.0.5") {
+		t.Errorf("the output shows no fourth replica:\n%s", out.String())
+	}
+	t.Log(summary)
+}
