@@ -2,6 +2,10 @@
 // No controllers run: tests create the objects they need (Services, EndpointSlices)
 // themselves, each in a fresh namespace. The binaries come from
 // scripts/install-kube.sh, cached under $STOREAFFINITY_CACHE (default <repo>/.cache).
+//
+// Typical use: Start once from TestMain (or lazily behind a sync.Once), Namespace per
+// test, Stop at the end. The API server rejects EndpointSlice addresses in 127.0.0.0/8,
+// so slices carry addresses such as 10.0.0.1 (reachable backends need another way in).
 package kubeapi
 
 import (
@@ -309,4 +313,30 @@ func (s *Server) CompactEtcd() error {
 		return fmt.Errorf("etcd compaction: %s", resp.Status)
 	}
 	return nil
+}
+
+// Kubeconfig writes a kubeconfig for the administrator, with namespace as the
+// context's default, to dir/kubeconfig and returns its path.
+func (s *Server) Kubeconfig(dir, namespace string) (string, error) {
+	path := filepath.Join(dir, "kubeconfig")
+	text := `apiVersion: v1
+kind: Config
+clusters:
+- name: test
+  cluster:
+    server: ` + s.Endpoint + `
+    certificate-authority: ` + s.CAFile + `
+users:
+- name: admin
+  user:
+    token: ` + s.Token + `
+contexts:
+- name: test
+  context:
+    cluster: test
+    user: admin
+    namespace: ` + namespace + `
+current-context: test
+`
+	return path, os.WriteFile(path, []byte(text), 0o600)
 }
