@@ -22,9 +22,9 @@ func helpFunc(usage, example string) func(io.Writer, *cli.Command) error {
 		for _, f := range flats {
 			defaults[strings.ToLower(f.Name)] = f.Default
 		}
-		fmt.Fprintf(w, "%s\n\nUsage: storeaffinity %s %s\n\nExample:\n  %s\n\n", cmd.Description, cmd.Name, usage, example)
-		fmt.Fprintf(w, "Configuration comes from the first of: --configFile, flags, %s* environment variables\n", envPrefix)
-		fmt.Fprintf(w, "(e.g. %sMEMBERS=pos-0,pos-1). Lists take commas or repeated flags.\n\nFlags:\n", envPrefix)
+		_, _ = fmt.Fprintf(w, "%s\n\nUsage: storeaffinity %s %s\n\nExample:\n  %s\n\n", cmd.Description, cmd.Name, usage, example)
+		_, _ = fmt.Fprintf(w, "Configuration comes from the first of: --configFile, flags, %s* environment variables\n", envPrefix)
+		_, _ = fmt.Fprintf(w, "(e.g. %sMEMBERS=pos-0,pos-1). Lists take commas or repeated flags.\n\nFlags:\n", envPrefix)
 		t := reflect.TypeOf(cmd.Configuration).Elem()
 		for i := 0; i < t.NumField(); i++ {
 			field := t.Field(i)
@@ -35,10 +35,10 @@ func helpFunc(usage, example string) func(io.Writer, *cli.Command) error {
 			}
 			description := field.Tag.Get("description")
 			if value == "-" && strings.Contains(description, "(default") {
-				fmt.Fprintf(w, "  --%s\n      %s\n", name, description)
+				_, _ = fmt.Fprintf(w, "  --%s\n      %s\n", name, description)
 				continue
 			}
-			fmt.Fprintf(w, "  --%s (default %s)\n      %s\n", name, value, description)
+			_, _ = fmt.Fprintf(w, "  --%s (default %s)\n      %s\n", name, value, description)
 		}
 		return nil
 	}

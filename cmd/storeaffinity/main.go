@@ -16,7 +16,7 @@ import (
 
 func main() {
 	if err := execute(os.Args[1:], os.Stdout); err != nil {
-		fmt.Fprintln(os.Stderr, "storeaffinity:", err)
+		_, _ = fmt.Fprintln(os.Stderr, "storeaffinity:", err)
 		os.Exit(1)
 	}
 }

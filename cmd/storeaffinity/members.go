@@ -105,16 +105,16 @@ func runMembers(ctx context.Context, out io.Writer, client kubernetes.Interface,
 			ready = append(ready, m.name)
 		}
 	}
-	fmt.Fprintf(out, "service %s/%s: %d members (ready endpoints of %d EndpointSlices)\n", namespace, config.Service, len(ready), len(slices.Items))
+	_, _ = fmt.Fprintf(out, "service %s/%s: %d members (ready endpoints of %d EndpointSlices)\n", namespace, config.Service, len(ready), len(slices.Items))
 	table := newTable(out)
-	fmt.Fprintln(table, "MEMBER\tSTATE\tURL\tNODE\tCHILD SERVICE\tSTICKY")
+	_, _ = fmt.Fprintln(table, "MEMBER\tSTATE\tURL\tNODE\tCHILD SERVICE\tSTICKY")
 	for _, m := range all {
 		child, sticky := "-", "-"
 		if m.state == "ready" {
 			child = childService(app, m.name)
 			sticky = stickyValue(child)
 		}
-		fmt.Fprintf(table, "%s\t%s\t%s\t%s\t%s\t%s\n", m.name, m.state, m.url, dash(m.node), child, sticky)
+		_, _ = fmt.Fprintf(table, "%s\t%s\t%s\t%s\t%s\t%s\n", m.name, m.state, m.url, dash(m.node), child, sticky)
 	}
 	if err := table.Flush(); err != nil {
 		return err
@@ -125,7 +125,7 @@ func runMembers(ctx context.Context, out io.Writer, client kubernetes.Interface,
 	if len(ready) == 0 {
 		return fmt.Errorf("--service %s/%s: no ready members, so no store can be routed", namespace, config.Service)
 	}
-	fmt.Fprintln(out)
+	_, _ = fmt.Fprintln(out)
 	return runRoute(out, &routeConfig{App: app, Members: ready, Strategy: config.Strategy, StoreIDPattern: config.StoreIDPattern, Devices: config.Devices, Stores: config.Stores}, nil)
 }
 

@@ -84,26 +84,26 @@ func runPlan(out io.Writer, config *planConfig) error {
 		return err
 	}
 	added, removed, kept := diff(config.From, config.To)
-	fmt.Fprintf(out, "%d -> %d members, %d stores (%s)\n", len(config.From), len(config.To), len(stores), source)
-	fmt.Fprintf(out, "added: %s; removed: %s\n\n", listOrDash(added), listOrDash(removed))
+	_, _ = fmt.Fprintf(out, "%d -> %d members, %d stores (%s)\n", len(config.From), len(config.To), len(stores), source)
+	_, _ = fmt.Fprintf(out, "added: %s; removed: %s\n\n", listOrDash(added), listOrDash(removed))
 
 	ideal := 1 - float64(kept)/float64(max(len(config.From), len(config.To)))
 	table := newTable(out)
-	fmt.Fprintln(table, "STRATEGY\tMOVED\tFRACTION\tBUSIEST/MEAN BEFORE\tAFTER")
+	_, _ = fmt.Fprintln(table, "STRATEGY\tMOVED\tFRACTION\tBUSIEST/MEAN BEFORE\tAFTER")
 	for _, p := range []placement{rendezvous, modulo} {
-		fmt.Fprintf(table, "%s\t%d\t%s\t%.3f\t%.3f\n", p.strategy, p.moved, percent(float64(p.moved)/float64(len(stores))),
+		_, _ = fmt.Fprintf(table, "%s\t%d\t%s\t%.3f\t%.3f\n", p.strategy, p.moved, percent(float64(p.moved)/float64(len(stores))),
 			busiest(p.before, len(config.From)), busiest(p.after, len(config.To)))
 	}
-	fmt.Fprintf(table, "ideal\t%d\t%s\n", int(ideal*float64(len(stores))+0.5), percent(ideal))
+	_, _ = fmt.Fprintf(table, "ideal\t%d\t%s\n", int(ideal*float64(len(stores))+0.5), percent(ideal))
 	if err := table.Flush(); err != nil {
 		return err
 	}
 
-	fmt.Fprintln(out, "\nstores per member")
+	_, _ = fmt.Fprintln(out, "\nstores per member")
 	table = newTable(out)
-	fmt.Fprintln(table, "MEMBER\tRENDEZVOUS BEFORE\tAFTER\tMODULO BEFORE\tAFTER")
+	_, _ = fmt.Fprintln(table, "MEMBER\tRENDEZVOUS BEFORE\tAFTER\tMODULO BEFORE\tAFTER")
 	for _, member := range union(config.From, config.To) {
-		fmt.Fprintf(table, "%s\t%s\t%s\t%s\t%s\n", member,
+		_, _ = fmt.Fprintf(table, "%s\t%s\t%s\t%s\t%s\n", member,
 			count(rendezvous.before, member), count(rendezvous.after, member),
 			count(modulo.before, member), count(modulo.after, member))
 	}
@@ -118,15 +118,15 @@ func listMoved(out io.Writer, limit int, stores []string, p placement) error {
 	if limit <= 0 || p.moved == 0 {
 		return nil
 	}
-	fmt.Fprintf(out, "\nfirst %d of %d stores that move (%s)\n", min(limit, p.moved), p.moved, p.strategy)
+	_, _ = fmt.Fprintf(out, "\nfirst %d of %d stores that move (%s)\n", min(limit, p.moved), p.moved, p.strategy)
 	table := newTable(out)
-	fmt.Fprintln(table, "STORE\tFROM\tTO")
+	_, _ = fmt.Fprintln(table, "STORE\tFROM\tTO")
 	for i, store := range stores {
 		if limit == 0 {
 			break
 		}
 		if p.before[i] != p.after[i] {
-			fmt.Fprintf(table, "%s\t%s\t%s\n", store, p.before[i], p.after[i])
+			_, _ = fmt.Fprintf(table, "%s\t%s\t%s\n", store, p.before[i], p.after[i])
 			limit--
 		}
 	}
@@ -153,7 +153,7 @@ func planStores(config *planConfig) ([]string, string, error) {
 	if err != nil {
 		return nil, "", fmt.Errorf("--storesFile: %w", err)
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }()
 	var stores []string
 	seen := map[string]bool{}
 	scanner := bufio.NewScanner(f)

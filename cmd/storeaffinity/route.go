@@ -103,21 +103,21 @@ func runRoute(out io.Writer, config *routeConfig, args []string) error {
 		return fmt.Errorf("--devices or --stores: nothing to route (give device IDs as arguments or flags)")
 	}
 	table := newTable(out)
-	fmt.Fprintln(table, "DEVICE\tSTORE\tMEMBER\tSTICKY\tFAILOVER ORDER")
+	_, _ = fmt.Fprintln(table, "DEVICE\tSTORE\tMEMBER\tSTICKY\tFAILOVER ORDER")
 	rejected := 0
 	for _, device := range devices {
 		store, err := r.store(device)
 		if err != nil {
 			rejected++
-			fmt.Fprintf(table, "%q\t-\t-\t-\trejected (400): %v\n", device, err)
+			_, _ = fmt.Fprintf(table, "%q\t-\t-\t-\trejected (400): %v\n", device, err)
 			continue
 		}
 		member, sticky, order := r.member(store)
-		fmt.Fprintf(table, "%s\t%s\t%s\t%s\t%s\n", device, store, member, sticky, strings.Join(order, " > "))
+		_, _ = fmt.Fprintf(table, "%s\t%s\t%s\t%s\t%s\n", device, store, member, sticky, strings.Join(order, " > "))
 	}
 	for _, store := range config.Stores {
 		member, sticky, order := r.member(store)
-		fmt.Fprintf(table, "-\t%s\t%s\t%s\t%s\n", store, member, sticky, strings.Join(order, " > "))
+		_, _ = fmt.Fprintf(table, "-\t%s\t%s\t%s\t%s\n", store, member, sticky, strings.Join(order, " > "))
 	}
 	if err := table.Flush(); err != nil {
 		return err
