@@ -3,7 +3,9 @@
 # version under .cache/ (git-ignored); the first run builds them.
 CACHE ?= $(CURDIR)/.cache
 GO ?= go
-MODULES := . e2e demo
+MODULES := . e2e demo cmd/storeaffinity
+# Modules outside the workspace (their requirements must not reach the others).
+STANDALONE_MODULES := demo/compose
 export STOREAFFINITY_CACHE := $(CACHE)
 
 .PHONY: demo test test-unit test-e2e tools bench lint fmt
@@ -19,6 +21,7 @@ test: test-unit test-e2e
 test-unit:
 	$(GO) vet ./...
 	$(GO) test -count=1 ./...
+	cd cmd/storeaffinity && $(GO) vet ./... && $(GO) test -count=1 ./...
 
 tools:
 	@scripts/install-traefik.sh "$(CACHE)" >/dev/null
@@ -27,6 +30,7 @@ tools:
 test-e2e: tools
 	cd demo && $(GO) vet ./... && $(GO) test -count=1 ./...
 	cd e2e && $(GO) vet ./... && $(GO) test -count=1 -timeout 60m ./...
+	cd demo/compose && GOWORK=off $(GO) vet ./... && GOWORK=off $(GO) test -count=1 ./...
 
 ## bench: per-request cost, compiled and under Yaegi.
 bench:
@@ -37,5 +41,7 @@ bench:
 lint:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
 	for m in $(MODULES); do (cd $$m && $(GO) vet ./...) || exit 1; done
+	for m in $(STANDALONE_MODULES); do (cd $$m && GOWORK=off $(GO) vet ./...) || exit 1; done
 	@command -v golangci-lint >/dev/null || GOBIN=$(CACHE)/bin $(GO) install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@v2.6.2
 	for m in $(MODULES); do (cd $$m && PATH=$(CACHE)/bin:$$PATH golangci-lint run ./...) || exit 1; done
+	for m in $(STANDALONE_MODULES); do (cd $$m && GOWORK=off PATH=$(CACHE)/bin:$$PATH golangci-lint run ./...) || exit 1; done
