@@ -21,13 +21,6 @@ type routeCache struct {
 
 func newRouteCache() *routeCache { return &routeCache{routes: map[string]*route{}} }
 
-func (c *routeCache) get(rawDeviceID string) *route {
-	c.mu.RLock()
-	r := c.routes[rawDeviceID]
-	c.mu.RUnlock()
-	return r
-}
-
 func (c *routeCache) put(rawDeviceID string, r *route) {
 	c.mu.Lock()
 	if len(c.routes) >= maxCachedDevices {
