@@ -17,13 +17,15 @@ func StickyValue(childService string) string {
 // withStickyCookie returns one Cookie header value that starts with pair and keeps the
 // client's cookies, less any cookie called name.
 func withStickyCookie(values []string, name, pair string) string {
-	joined := values[0]
-	if len(values) > 1 {
-		joined = strings.Join(values, "; ")
+	if len(values) == 1 && !strings.Contains(values[0], name) {
+		return pair + "; " + values[0]
 	}
-	if !strings.Contains(joined, name) {
-		return pair + "; " + joined
-	}
+	return replaceStickyCookie(strings.Join(values, "; "), name, pair)
+}
+
+// replaceStickyCookie returns joined, a Cookie header value, with pair in front and
+// without any cookie called name.
+func replaceStickyCookie(joined, name, pair string) string {
 	kept := []string{pair}
 	for _, part := range strings.Split(joined, ";") {
 		part = strings.TrimSpace(part)

@@ -2,39 +2,23 @@ package storeaffinity
 
 import (
 	"fmt"
-	"net/http"
 	"net/url"
+	"regexp"
+	"sort"
 	"strings"
 
 	"github.com/storeaffinity/storeaffinity/hashing"
 )
 
-// deviceID returns the request's device ID as it arrived (still percent-encoded when it
-// came from the path) and whether the request asks for store affinity at all: a path
-// under a device-affinity prefix, the device-ID header, or the device-ID query parameter.
-func (a *Affinity) deviceID(req *http.Request) (string, bool) {
-	if len(a.prefixes) != 0 {
-		path := req.URL.RawPath
-		if path == "" {
-			path = req.URL.Path
-		}
-		for _, prefix := range a.prefixes {
-			if strings.HasPrefix(path, prefix) && (len(path) == len(prefix) || path[len(prefix)] == '/') {
-				return pathSegment(path[len(prefix):]), true
-			}
-		}
+// prefixPattern matches a path under one of prefixes and captures the device segment
+// that follows it (empty when there is none). Longer prefixes are tried first.
+func prefixPattern(prefixes []string) *regexp.Regexp {
+	quoted := make([]string, len(prefixes))
+	for i, p := range prefixes {
+		quoted[i] = regexp.QuoteMeta(p)
 	}
-	if a.deviceHeader != "" {
-		if values := req.Header[a.deviceHeader]; len(values) != 0 {
-			return values[0], true
-		}
-	}
-	if a.deviceQuery != "" && req.URL.RawQuery != "" {
-		if values := req.URL.Query()[a.deviceQuery]; len(values) != 0 {
-			return values[0], true
-		}
-	}
-	return "", false
+	sort.Slice(quoted, func(i, j int) bool { return len(quoted[i]) > len(quoted[j]) })
+	return regexp.MustCompile(`^(?:` + strings.Join(quoted, "|") + `)(?:$|/([^/]*))`)
 }
 
 // commonPrefix returns the longest common prefix of prefixes: a request whose path
@@ -50,18 +34,6 @@ func commonPrefix(prefixes []string) string {
 		}
 	}
 	return common
-}
-
-// pathSegment returns the first segment of rest, which is empty or starts with '/'.
-func pathSegment(rest string) string {
-	if rest == "" {
-		return ""
-	}
-	rest = rest[1:]
-	if i := strings.IndexByte(rest, '/'); i >= 0 {
-		return rest[:i]
-	}
-	return rest
 }
 
 // storeOf decodes and checks a raw device ID and derives its store, or returns an

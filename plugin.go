@@ -12,6 +12,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"regexp"
 	"strings"
 	"sync/atomic"
 )
@@ -19,11 +20,11 @@ import (
 // Affinity is the middleware handler.
 type Affinity struct {
 	next           http.Handler
-	pathFilter     string // common prefix of the device-affinity prefixes
-	prefixes       []string
-	deviceHeader   string // canonical key, or "" when not configured
-	deviceQuery    string // query parameter name, or "" when not configured
-	queryFilter    string // "name=", a cheap pre-check on the raw query
+	pathFilter     string         // common prefix of the device-affinity prefixes
+	pathPattern    *regexp.Regexp // a prefix, then the device segment as group 1
+	deviceHeader   string         // canonical key, or "" when not configured
+	deviceQuery    string         // query parameter name, or "" when not configured
+	queryFilter    string         // "name=", a cheap pre-check on the raw query
 	affinityHeader string
 	cookieName     string
 	roundRobinBad  bool
@@ -31,6 +32,7 @@ type Affinity struct {
 	settings       *settings
 	names          []string
 	cookies        []string // per member: "cookieName=stickyValue"
+	headerOrQuery  bool     // a device-ID header or query parameter is configured
 	count          uint64
 	live           *liveStores
 	routes         *routeCache
@@ -47,7 +49,7 @@ func New(ctx context.Context, next http.Handler, config *Config, name string) (h
 	a := &Affinity{
 		next:           next,
 		pathFilter:     commonPrefix(s.prefixes),
-		prefixes:       s.prefixes,
+		pathPattern:    prefixPattern(s.prefixes),
 		deviceQuery:    s.deviceQuery,
 		affinityHeader: s.affinityHeader,
 		cookieName:     s.cookieName,
@@ -66,6 +68,7 @@ func New(ctx context.Context, next http.Handler, config *Config, name string) (h
 		a.cookies = append(a.cookies, s.cookieName+"="+StickyValue(n))
 	}
 	a.count = uint64(len(a.cookies))
+	a.headerOrQuery = a.deviceHeader != "" || a.queryFilter != ""
 	a.live, a.routes = trackLive(name, a.placement, s.picker, s.grace)
 	return a, nil
 }
@@ -77,9 +80,44 @@ func New(ctx context.Context, next http.Handler, config *Config, name string) (h
 // Yaegi allocates every local and temporary of a function on each call, so ServeHTTP
 // only dispatches, and each path lives in a small function of its own.
 func (a *Affinity) ServeHTTP(rw http.ResponseWriter, req *http.Request) {
-	if strings.HasPrefix(req.URL.Path, a.pathFilter) || a.deviceHeader != "" || a.queryFilter != "" {
-		a.serveDevice(rw, req)
+	if strings.HasPrefix(req.URL.Path, a.pathFilter) {
+		a.servePath(rw, req)
 		return
+	}
+	if a.headerOrQuery {
+		a.serveHeaderOrQuery(rw, req)
+		return
+	}
+	a.serveRoundRobin(rw, req)
+}
+
+// servePath serves a request whose path may be under a device-affinity prefix; the
+// device ID is the (still percent-encoded) segment after the prefix.
+func (a *Affinity) servePath(rw http.ResponseWriter, req *http.Request) {
+	match := a.pathPattern.FindStringSubmatch(req.URL.EscapedPath())
+	if match != nil {
+		a.serveStore(rw, req, match[1])
+		return
+	}
+	if a.headerOrQuery {
+		a.serveHeaderOrQuery(rw, req)
+		return
+	}
+	a.serveRoundRobin(rw, req)
+}
+
+// serveHeaderOrQuery serves a request that may carry the device ID in the configured
+// header or query parameter.
+func (a *Affinity) serveHeaderOrQuery(rw http.ResponseWriter, req *http.Request) {
+	if values := req.Header[a.deviceHeader]; values != nil {
+		a.serveStore(rw, req, values[0])
+		return
+	}
+	if a.queryFilter != "" && strings.Contains(req.URL.RawQuery, a.queryFilter) {
+		if values := req.URL.Query()[a.deviceQuery]; values != nil {
+			a.serveStore(rw, req, values[0])
+			return
+		}
 	}
 	a.serveRoundRobin(rw, req)
 }
@@ -95,13 +133,8 @@ func (a *Affinity) serveRoundRobin(rw http.ResponseWriter, req *http.Request) {
 	a.next.ServeHTTP(rw, req)
 }
 
-// serveDevice serves a request that may carry a device ID.
-func (a *Affinity) serveDevice(rw http.ResponseWriter, req *http.Request) {
-	rawDeviceID, stateful := a.deviceID(req)
-	if !stateful {
-		a.serveRoundRobin(rw, req)
-		return
-	}
+// serveStore sends a request of the device to its store's member.
+func (a *Affinity) serveStore(rw http.ResponseWriter, req *http.Request, rawDeviceID string) {
 	c := a.routes
 	c.mu.RLock()
 	r := c.routes[rawDeviceID]
