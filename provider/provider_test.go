@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 )
@@ -303,23 +302,20 @@ func TestProvideEmitsStaticConfiguration(t *testing.T) {
 	if err := p.Provide(cfgChan); err != nil {
 		t.Fatal(err)
 	}
-	var once sync.Once
-	stop := func() { once.Do(func() { _ = p.Stop() }) }
-	defer stop()
+	stopped := make(chan error, 1)
 	select {
 	case m := <-cfgChan:
 		data, err := m.MarshalJSON()
 		if err != nil {
-			t.Fatal(err)
+			t.Error(err)
 		}
 		checkGolden(t, "static.json", data)
 	case <-time.After(5 * time.Second):
-		t.Fatal("no configuration within 5s")
+		t.Error("no configuration within 5s")
 	}
-	done := make(chan struct{})
-	go func() { stop(); close(done) }()
+	go func() { stopped <- p.Stop() }()
 	select {
-	case <-done:
+	case <-stopped:
 	case <-time.After(5 * time.Second):
 		t.Fatal("Stop did not return within 5s")
 	}

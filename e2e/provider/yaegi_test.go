@@ -12,7 +12,7 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
+var update = flag.Bool("update-e2e", false, "rewrite the golden files under testdata/")
 
 // manifestTestData reads testData from provider/.traefik.yml.
 func manifestTestData(t *testing.T) map[string]any {
