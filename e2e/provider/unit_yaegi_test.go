@@ -80,4 +80,3 @@ func copyInto(t *testing.T, from, to string, keep func(string) bool) {
 		}
 	}
 }
-
