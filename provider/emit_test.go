@@ -1,0 +1,155 @@
+package provider
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+)
+
+// fakeSource reports the member lists it is given on its channel.
+type fakeSource struct {
+	lists chan []member
+}
+
+func (s *fakeSource) run(ctx context.Context, update func([]member)) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case list := <-s.lists:
+			update(list)
+		}
+	}
+}
+
+// startFake runs a provider over fake sources, one per app name, and returns them
+// with the configuration channel.
+func startFake(t *testing.T, wait time.Duration, names ...string) (map[string]*fakeSource, chan json.Marshaler) {
+	t.Helper()
+	p, err := New(context.Background(), CreateConfig(), "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.startupWait = wait
+	sources := make(map[string]*fakeSource)
+	for _, name := range names {
+		src := &fakeSource{lists: make(chan []member)}
+		sources[name] = src
+		p.apps = append(p.apps, &appSpec{name: name, source: src})
+	}
+	cfgChan := make(chan json.Marshaler)
+	if err := p.Provide(cfgChan); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = p.Stop() })
+	return sources, cfgChan
+}
+
+// receive returns the next configuration's member lists per app, or nil after timeout.
+func receive(t *testing.T, cfgChan chan json.Marshaler, timeout time.Duration) map[string][]string {
+	t.Helper()
+	select {
+	case m := <-cfgChan:
+		data, err := m.MarshalJSON()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var cfg dynamicConfig
+		if err := json.Unmarshal(data, &cfg); err != nil {
+			t.Fatal(err)
+		}
+		got := make(map[string][]string)
+		for name, mw := range cfg.HTTP.Middlewares {
+			got[strings.TrimSuffix(name, "-affinity")] = mw.Plugin["storeaffinity"].Members
+		}
+		return got
+	case <-time.After(timeout):
+		return nil
+	}
+}
+
+func TestEmitsOnlyWhenMembershipChanges(t *testing.T) {
+	sources, cfgChan := startFake(t, time.Minute, "pos")
+	a := member{Name: "a", URL: "http://a"}
+	b := member{Name: "b", URL: "http://b"}
+	steps := []struct {
+		report []member
+		want   string // members of the emitted configuration, "" for none
+	}{
+		{report: []member{a}, want: "pos-a"},
+		{report: []member{a}, want: ""},
+		{report: []member{b, a}, want: "pos-a,pos-b"},
+		{report: []member{a, b}, want: ""},
+		{report: []member{b}, want: "pos-b"},
+		{report: []member{{Name: "b", URL: "http://b2"}}, want: "pos-b"}, // a new URL is a change
+	}
+	for i, step := range steps {
+		sources["pos"].lists <- step.report
+		got := receive(t, cfgChan, 200*time.Millisecond)
+		if step.want == "" {
+			if got != nil {
+				t.Fatalf("step %d: emitted %v for an unchanged membership", i, got)
+			}
+			continue
+		}
+		if strings.Join(got["pos"], ",") != step.want {
+			t.Fatalf("step %d: emitted members %v, want %s", i, got, step.want)
+		}
+	}
+}
+
+func TestFirstConfigurationWaitsForEveryApp(t *testing.T) {
+	sources, cfgChan := startFake(t, time.Minute, "pos", "inventory")
+	sources["pos"].lists <- []member{{Name: "a", URL: "http://a"}}
+	if got := receive(t, cfgChan, 200*time.Millisecond); got != nil {
+		t.Fatalf("emitted %v before every app reported", got)
+	}
+	sources["inventory"].lists <- []member{{Name: "i", URL: "http://i"}}
+	got := receive(t, cfgChan, time.Second)
+	if len(got) != 2 {
+		t.Fatalf("emitted %v, want both apps", got)
+	}
+}
+
+func TestFirstConfigurationGivesUpWaitingAfterStartupWait(t *testing.T) {
+	sources, cfgChan := startFake(t, 100*time.Millisecond, "pos", "inventory")
+	sources["pos"].lists <- []member{{Name: "a", URL: "http://a"}}
+	got := receive(t, cfgChan, 2*time.Second)
+	if len(got) != 1 || strings.Join(got["pos"], ",") != "pos-a" {
+		t.Fatalf("emitted %v, want pos alone", got)
+	}
+}
+
+func TestProvideEmitsStaticConfiguration(t *testing.T) {
+	cfg := decodeConfig(t, `{"apps": [{"name": "pos", "static": {"servers": ["pos-1=http://10.0.0.6:8080", "pos-0=http://10.0.0.5:8080"]}}]}`)
+	p, err := New(context.Background(), cfg, "storeaffinityprovider")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Init(); err != nil {
+		t.Fatal(err)
+	}
+	cfgChan := make(chan json.Marshaler)
+	if err := p.Provide(cfgChan); err != nil {
+		t.Fatal(err)
+	}
+	stopped := make(chan error, 1)
+	select {
+	case m := <-cfgChan:
+		data, err := m.MarshalJSON()
+		if err != nil {
+			t.Error(err)
+		}
+		checkGolden(t, "static.json", data)
+	case <-time.After(5 * time.Second):
+		t.Error("no configuration within 5s")
+	}
+	go func() { stopped <- p.Stop() }()
+	select {
+	case <-stopped:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Stop did not return within 5s")
+	}
+}
