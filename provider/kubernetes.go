@@ -20,9 +20,8 @@ type kubernetesSource struct {
 	port      string // name or number; empty means the slice's only port
 	scheme    string
 
-	watchTimeout time.Duration
-	minBackoff   time.Duration
-	maxBackoff   time.Duration
+	minBackoff time.Duration
+	maxBackoff time.Duration
 }
 
 func newKubernetesSource(key string, cfg *KubernetesDiscovery) (*kubernetesSource, error) {
@@ -50,14 +49,13 @@ func newKubernetesSource(key string, cfg *KubernetesDiscovery) (*kubernetesSourc
 		return nil, err
 	}
 	return &kubernetesSource{
-		client:       client,
-		namespace:    namespace,
-		selector:     "kubernetes.io/service-name=" + service,
-		port:         port,
-		scheme:       scheme,
-		watchTimeout: 5 * time.Minute,
-		minBackoff:   200 * time.Millisecond,
-		maxBackoff:   10 * time.Second,
+		client:     client,
+		namespace:  namespace,
+		selector:   "kubernetes.io/service-name=" + service,
+		port:       port,
+		scheme:     scheme,
+		minBackoff: 200 * time.Millisecond,
+		maxBackoff: 10 * time.Second,
 	}, nil
 }
 
@@ -91,7 +89,7 @@ func (s *kubernetesSource) run(ctx context.Context, update func([]member)) {
 			update(s.members(slices))
 		}
 		for ctx.Err() == nil {
-			next, err := s.client.watch(ctx, s.namespace, s.selector, resourceVersion, s.watchTimeout, handle)
+			next, err := s.client.watch(ctx, s.namespace, s.selector, resourceVersion, handle)
 			if next != resourceVersion {
 				backoff = s.minBackoff
 			}

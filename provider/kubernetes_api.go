@@ -79,6 +79,9 @@ type kubernetesClient struct {
 	token     string
 	tokenFile string
 	http      *http.Client
+
+	watchTimeout time.Duration // asked of the server
+	watchIdle    time.Duration // longest silence before the watch is restarted
 }
 
 // In-cluster defaults.
@@ -90,7 +93,12 @@ const (
 
 // newKubernetesClient applies the in-cluster defaults to the connection options.
 func newKubernetesClient(key string, cfg *KubernetesDiscovery) (*kubernetesClient, error) {
-	c := &kubernetesClient{token: strings.TrimSpace(cfg.Token), tokenFile: strings.TrimSpace(cfg.TokenFile)}
+	c := &kubernetesClient{
+		token:        strings.TrimSpace(cfg.Token),
+		tokenFile:    strings.TrimSpace(cfg.TokenFile),
+		watchTimeout: 5 * time.Minute,
+		watchIdle:    3 * time.Minute,
+	}
 	endpoint := strings.TrimSpace(cfg.Endpoint)
 	if endpoint == "" {
 		host, port := os.Getenv("KUBERNETES_SERVICE_HOST"), os.Getenv("KUBERNETES_SERVICE_PORT")
@@ -195,19 +203,23 @@ func (c *kubernetesClient) list(ctx context.Context, namespace, selector string)
 }
 
 // watch streams changes after resourceVersion to handle until the server ends the
-// watch (nil error), the stream fails, or the version is gone (errGone). handle
-// receives the event type and slice; watch returns the last resourceVersion seen.
-func (c *kubernetesClient) watch(ctx context.Context, namespace, selector, resourceVersion string, timeout time.Duration, handle func(string, *endpointSlice)) (string, error) {
-	ctx, cancel := context.WithTimeout(ctx, timeout+30*time.Second)
+// watch or it stays silent for watchIdle (nil error), the stream fails, or the version
+// is gone (errGone). handle receives the event type and slice; watch returns the last
+// resourceVersion seen. The idle limit catches connections that died without a reset;
+// the API server sends bookmarks about once a minute on a quiet watch.
+func (c *kubernetesClient) watch(ctx context.Context, namespace, selector, resourceVersion string, handle func(string, *endpointSlice)) (string, error) {
+	watchCtx, cancel := context.WithTimeout(ctx, c.watchTimeout+30*time.Second)
 	defer cancel()
+	idle := time.AfterFunc(c.watchIdle, cancel)
+	defer idle.Stop()
 	query := url.Values{
 		"labelSelector":       {selector},
 		"watch":               {"1"},
 		"resourceVersion":     {resourceVersion},
 		"allowWatchBookmarks": {"true"},
-		"timeoutSeconds":      {fmt.Sprint(int(timeout / time.Second))},
+		"timeoutSeconds":      {fmt.Sprint(int(c.watchTimeout / time.Second))},
 	}
-	resp, err := c.get(ctx, slicesPath(namespace), query)
+	resp, err := c.get(watchCtx, slicesPath(namespace), query)
 	if err != nil {
 		return resourceVersion, err
 	}
@@ -216,11 +228,12 @@ func (c *kubernetesClient) watch(ctx context.Context, namespace, selector, resou
 	for {
 		var event watchEvent
 		if err := decoder.Decode(&event); err != nil {
-			if err == io.EOF {
+			if err == io.EOF || (ctx.Err() == nil && watchCtx.Err() != nil) {
 				return resourceVersion, nil
 			}
 			return resourceVersion, fmt.Errorf("read watch: %w", err)
 		}
+		idle.Reset(c.watchIdle)
 		if event.Type == "ERROR" {
 			var status apiStatus
 			_ = json.Unmarshal(event.Object, &status)

@@ -81,7 +81,7 @@ func TestKubernetesMembersAreReadyPodsOnTheirSlicePort(t *testing.T) {
 type fakeAPIServer struct {
 	mu       sync.Mutex
 	lists    []string // list responses, the last one repeats
-	watches  []string // watch responses (newline-separated events); "410" answers 410 Gone
+	watches  []string // watch responses (newline-separated events); "410" answers 410 Gone; "silent" never answers
 	requests []string // "list" or "watch@<resourceVersion>"
 	tokens   []string
 }
@@ -110,6 +110,12 @@ func (f *fakeAPIServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	body := f.watches[0]
 	f.watches = f.watches[1:]
+	if body == "silent" { // a connection that died without a reset
+		f.mu.Unlock()
+		<-r.Context().Done()
+		f.mu.Lock()
+		return
+	}
 	if body == "410" {
 		http.Error(w, `{"kind":"Status","code":410,"reason":"Expired"}`, http.StatusGone)
 		return
@@ -202,5 +208,39 @@ func TestKubernetesErrorsReportNothing(t *testing.T) {
 	defer fake.mu.Unlock()
 	if n := len(fake.requests); n < 3 || n > 40 {
 		t.Errorf("%d list attempts in 300ms with 10-20ms backoff", n)
+	}
+}
+
+func TestKubernetesSilentWatchIsRestartedFromItsResourceVersion(t *testing.T) {
+	fake := &fakeAPIServer{
+		lists:   []string{`{"metadata":{"resourceVersion":"10"},"items":[` + sliceJSON("9", "10.0.0.1") + `]}`},
+		watches: []string{"silent", event("MODIFIED", sliceJSON("11", "10.0.0.2"))},
+	}
+	server := httptest.NewServer(fake)
+	defer server.Close()
+	src, err := newKubernetesSource("kubernetes", &KubernetesDiscovery{Namespace: "shop", Service: "pos", Endpoint: server.URL, Token: "t"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	src.client.watchIdle = 100 * time.Millisecond
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	reports := make(chan []member, 10)
+	go src.run(ctx, func(members []member) { reports <- members })
+	for _, want := range []string{"10.0.0.1", "10.0.0.2"} {
+		select {
+		case got := <-reports:
+			if len(got) != 1 || got[0].Name != want {
+				t.Fatalf("reported %v, want %s", got, want)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("no report of %s within 5s", want)
+		}
+	}
+	cancel()
+	fake.mu.Lock()
+	defer fake.mu.Unlock()
+	if got := strings.Join(fake.requests, " "); !strings.HasPrefix(got, "list watch@10 watch@10") {
+		t.Errorf("requests = %q, want a list, then the silent watch resumed from 10", got)
 	}
 }
