@@ -172,8 +172,7 @@ func TestKubernetesKeepsMembersWhileAPIServerIsDown(t *testing.T) {
 
 			// A change in another namespace moves etcd's revision past the one the
 			// provider watches from; compaction then makes its resourceVersion too old.
-			other, err := f.server.Namespace(f.ctx, "other")
-			if err != nil {
+			if _, err := f.server.Namespace(f.ctx, "other"); err != nil {
 				t.Fatal(err)
 			}
 			f.server.StopAPIServer()
@@ -184,7 +183,6 @@ func TestKubernetesKeepsMembersWhileAPIServerIsDown(t *testing.T) {
 			if err := f.server.StartAPIServer(); err != nil {
 				t.Fatal(err)
 			}
-			_ = other
 			f.apply(t, kubeapi.EndpointSlice("pos-a", "pos", "http", 18080,
 				endpoint{Pod: "pos-0", Address: "10.0.0.1", Ready: true},
 				endpoint{Pod: "pos-1", Address: "10.0.0.2", Ready: true}))
