@@ -96,13 +96,16 @@ func (c *Config) parse() (*settings, error) {
 	if s.stores, err = hashing.NewStoreDeriver(c.StoreIDPattern); err != nil {
 		return nil, err
 	}
-	members := splitList(c.Members)
-	if len(members) == 0 {
-		return nil, fmt.Errorf("members: required (the weighted service's child service names)")
-	}
 	s.strategy = orDefault(c.Strategy, hashing.StrategyRendezvous)
-	if s.picker, err = hashing.New(s.strategy, hashing.Names(members)); err != nil {
-		return nil, fmt.Errorf("members/strategy: %w", err)
+	if s.strategy != hashing.StrategyRendezvous && s.strategy != hashing.StrategyModulo {
+		return nil, fmt.Errorf("strategy: %q (want %q or %q)", s.strategy, hashing.StrategyRendezvous, hashing.StrategyModulo)
+	}
+	// No members is valid: the provider emits it while no backend is ready, and the
+	// weighted service then answers 503.
+	if members := splitList(c.Members); len(members) != 0 {
+		if s.picker, err = hashing.New(s.strategy, hashing.Names(members)); err != nil {
+			return nil, fmt.Errorf("members: %w", err)
+		}
 	}
 	switch strings.TrimSpace(c.MissingDeviceID) {
 	case "", missingReject:

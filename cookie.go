@@ -26,7 +26,10 @@ func withStickyCookie(values []string, name, pair string) string {
 // replaceStickyCookie returns joined, a Cookie header value, with pair in front and
 // without any cookie called name.
 func replaceStickyCookie(joined, name, pair string) string {
-	kept := []string{pair}
+	var kept []string
+	if pair != "" {
+		kept = append(kept, pair)
+	}
 	for _, part := range strings.Split(joined, ";") {
 		part = strings.TrimSpace(part)
 		cookieName, _, _ := strings.Cut(part, "=")

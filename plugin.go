@@ -46,6 +46,9 @@ func New(ctx context.Context, next http.Handler, config *Config, name string) (h
 	if err != nil {
 		return nil, fmt.Errorf("storeaffinity middleware %q: %w", name, err)
 	}
+	if s.picker == nil {
+		return &noMembers{next: next, affinityHeader: s.affinityHeader, cookieName: s.cookieName}, nil
+	}
 	a := &Affinity{
 		next:           next,
 		pathFilter:     commonPrefix(s.prefixes),

@@ -159,7 +159,6 @@ func testConfigErrors(t *testing.T, build Builder) {
 		key   string
 		value any
 	}{
-		{"members", []any{}},
 		{"members", []any{"pos-0", "pos-0"}},
 		{"stickyCookie", ""},
 		{"stickyCookie", "bad cookie"},
@@ -227,5 +226,21 @@ func testModuloStrategy(t *testing.T, build Builder) {
 		store := fmt.Sprintf("%05d", i*7919)
 		_, s := serve(h, rec, prefix+"/"+store+"-001")
 		wantSticky(t, s, expectedMember(t, "modulo", baseMembers, store))
+	}
+}
+
+func testNoMembers(t *testing.T, build Builder) {
+	rec := &recorder{}
+	config := baseConfig()
+	config["members"] = []any{}
+	h := mustBuild(t, build, rec, config, "no-members")
+	for _, target := range []string{prefix + "/00123-001", "/api/catalog"} {
+		_, s := serve(h, rec, target, "Cookie", cookieName+"="+stickyValue("pos-0")+"; theme=dark", "X-Store-Affinity", "member=pos-0")
+		if !s.called || len(s.sticky) != 0 || s.affinity != "" {
+			t.Errorf("%s without members: next called %v with sticky %v and affinity %q; want called, neither", target, s.called, s.sticky, s.affinity)
+		}
+		if strings.Join(s.cookies, ";") != "theme=dark" {
+			t.Errorf("%s without members: Cookie headers %q, want the client's other cookie", target, s.cookies)
+		}
 	}
 }

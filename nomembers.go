@@ -1,0 +1,26 @@
+package storeaffinity
+
+import (
+	"net/http"
+	"strings"
+)
+
+// noMembers serves while the weighted service has no member: it only removes the
+// client's sticky cookie and affinity header, and the weighted service answers 503.
+type noMembers struct {
+	next           http.Handler
+	affinityHeader string
+	cookieName     string
+}
+
+func (n *noMembers) ServeHTTP(rw http.ResponseWriter, req *http.Request) {
+	delete(req.Header, n.affinityHeader)
+	if values := req.Header["Cookie"]; values != nil {
+		if rest := replaceStickyCookie(strings.Join(values, "; "), n.cookieName, ""); rest != "" {
+			req.Header["Cookie"] = []string{rest}
+		} else {
+			delete(req.Header, "Cookie")
+		}
+	}
+	n.next.ServeHTTP(rw, req)
+}
