@@ -89,7 +89,7 @@ func StartTraefik(ctx context.Context, opts TraefikOptions) (*Traefik, error) {
 	t.cmd.Dir = opts.Dir
 	t.cmd.Stdout = logFile
 	t.cmd.Stderr = logFile
-	t.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	t.cmd.SysProcAttr = serverProcAttr()
 	if err := t.cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start Traefik: %w", err)
 	}

@@ -18,7 +18,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/storeaffinity/storeaffinity/e2e/pluginsrc"
@@ -107,7 +106,7 @@ func (s *Server) start() error {
 		"--listen-peer-urls="+peerURL, "--initial-advertise-peer-urls="+peerURL,
 		"--initial-cluster=default="+peerURL, "--unsafe-no-fsync=true", "--log-level=warn")
 	s.etcd.Stdout, s.etcd.Stderr = s.etcdLog, s.etcdLog
-	s.etcd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	s.etcd.SysProcAttr = serverProcAttr()
 	if err := s.etcd.Start(); err != nil {
 		return fmt.Errorf("start etcd: %w", err)
 	}
@@ -153,7 +152,7 @@ func (s *Server) StartAPIServer() error {
 		"--service-cluster-ip-range=10.96.0.0/16", "--disable-admission-plugins=ServiceAccount",
 		"--v=1")
 	s.api.Stdout, s.api.Stderr = s.apiLog, s.apiLog
-	s.api.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	s.api.SysProcAttr = serverProcAttr()
 	if err := s.api.Start(); err != nil {
 		return fmt.Errorf("start kube-apiserver: %w", err)
 	}

@@ -1,0 +1,10 @@
+//go:build !linux
+
+package kubeapi
+
+import "syscall"
+
+// serverProcAttr puts a server in its own process group, to be stopped by PID.
+func serverProcAttr() *syscall.SysProcAttr {
+	return &syscall.SysProcAttr{Setpgid: true}
+}
