@@ -11,13 +11,16 @@ import (
 
 // dnsSource looks members up at an interval: SRV records for a name that starts with
 // "_" (member = target), else A and AAAA records (member = address) with a fixed port.
+// With a configured resolver, SRV targets are resolved through it too, because Traefik
+// reaches servers through the system resolver, which may not know the zone.
 type dnsSource struct {
-	name     string
-	port     int
-	scheme   string
-	interval time.Duration
-	timeout  time.Duration
-	resolver *net.Resolver
+	name           string
+	port           int
+	scheme         string
+	interval       time.Duration
+	timeout        time.Duration
+	resolver       *net.Resolver
+	resolveTargets bool
 }
 
 func newDNSSource(key string, cfg *DNSDiscovery) (*dnsSource, error) {
@@ -52,6 +55,7 @@ func newDNSSource(key string, cfg *DNSDiscovery) (*dnsSource, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s.resolver: %w", key, err)
 		}
+		s.resolveTargets = true
 		s.resolver = &net.Resolver{
 			PreferGo: true,
 			Dial: func(ctx context.Context, network, _ string) (net.Conn, error) {
@@ -117,7 +121,18 @@ func (s *dnsSource) lookup(ctx context.Context) ([]member, bool) {
 			if s.port != 0 {
 				port = s.port
 			}
-			members = append(members, member{Name: target, URL: s.url(target, port)})
+			host := target
+			if s.resolveTargets {
+				addresses, err := s.resolver.LookupIPAddr(ctx, target)
+				if err != nil && !notFound(err) {
+					return nil, false
+				}
+				if len(addresses) == 0 {
+					continue // a target without an address is not a member
+				}
+				host = preferredAddress(addresses)
+			}
+			members = append(members, member{Name: target, URL: s.url(host, port)})
 		}
 		return members, true
 	}
@@ -130,6 +145,19 @@ func (s *dnsSource) lookup(ctx context.Context) ([]member, bool) {
 		members = append(members, member{Name: ip, URL: s.url(ip, s.port)})
 	}
 	return members, true
+}
+
+// preferredAddress returns the lowest IPv4 address, else the lowest IPv6 address, so
+// that every proxy picks the same one.
+func preferredAddress(addresses []net.IPAddr) string {
+	best, bestIsV4 := "", false
+	for _, a := range addresses {
+		ip, isV4 := a.IP.String(), a.IP.To4() != nil
+		if best == "" || (isV4 && !bestIsV4) || (isV4 == bestIsV4 && ip < best) {
+			best, bestIsV4 = ip, isV4
+		}
+	}
+	return best
 }
 
 func (s *dnsSource) url(host string, port int) string {

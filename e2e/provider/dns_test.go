@@ -111,18 +111,26 @@ func TestDNSAddressRecordsFollowChanges(t *testing.T) {
 	}
 }
 
+// TestDNSServiceRecordsNameMembersByTarget checks SRV discovery through a configured
+// resolver: members are named by target, and their URLs carry the target's address as
+// that resolver gives it (Traefik itself only knows the system resolver). A target
+// without an address is not a member.
 func TestDNSServiceRecordsNameMembersByTarget(t *testing.T) {
 	for _, runtime := range runtimes {
 		t.Run(runtime, func(t *testing.T) {
 			server := startDNS(t)
+			server.set(t, "pos-0.pos.test", "pos-0.pos.test. 1 IN A 127.0.0.10")
+			server.set(t, "pos-1.pos.test", "pos-1.pos.test. 1 IN AAAA ::1", "pos-1.pos.test. 1 IN A 127.0.0.11")
 			server.set(t, "_http._tcp.pos.test",
 				"_http._tcp.pos.test. 1 IN SRV 0 1 8081 pos-1.pos.test.",
-				"_http._tcp.pos.test. 1 IN SRV 0 1 8080 pos-0.pos.test.")
+				"_http._tcp.pos.test. 1 IN SRV 0 1 8080 pos-0.pos.test.",
+				"_http._tcp.pos.test. 1 IN SRV 0 1 8083 pos-9.pos.test.")
 			r := start(t, newProvider(t, runtime, dnsConfig("_http._tcp.pos.test", "", server.addr)))
-			r.waitMembers(t, "pos", "pos-pos-0.pos.test=http://pos-0.pos.test:8080,pos-pos-1.pos.test=http://pos-1.pos.test:8081", 5*time.Second)
+			r.waitMembers(t, "pos", "pos-pos-0.pos.test=http://127.0.0.10:8080,pos-pos-1.pos.test=http://127.0.0.11:8081", 5*time.Second)
 
+			server.set(t, "pos-2.pos.test", "pos-2.pos.test. 1 IN A 127.0.0.12")
 			server.set(t, "_http._tcp.pos.test", "_http._tcp.pos.test. 1 IN SRV 0 1 8082 pos-2.pos.test.")
-			r.waitMembers(t, "pos", "pos-pos-2.pos.test=http://pos-2.pos.test:8082", 5*time.Second)
+			r.waitMembers(t, "pos", "pos-pos-2.pos.test=http://127.0.0.12:8082", 5*time.Second)
 		})
 	}
 }
