@@ -189,7 +189,7 @@ func (s *Server) Stop() {
 		s.etcdLog.Close()
 	}
 	if os.Getenv("KUBEAPI_KEEP") == "" {
-		os.RemoveAll(s.Dir)
+		_ = os.RemoveAll(s.Dir)
 	}
 }
 

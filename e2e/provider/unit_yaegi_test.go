@@ -45,14 +45,7 @@ func TestUnitTestsUnderYaegi(t *testing.T) {
 	if len(names) == 0 {
 		t.Fatal("no tests found")
 	}
-	wd, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Chdir(pkgDir); err != nil { // the tests read testdata/
-		t.Fatal(err)
-	}
-	defer os.Chdir(wd)
+	t.Chdir(pkgDir) // the tests read testdata/
 	for _, name := range names {
 		t.Run(name, tests[name])
 	}
