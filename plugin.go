@@ -155,7 +155,9 @@ func (a *Affinity) serveStore(rw http.ResponseWriter, req *http.Request, rawDevi
 	} else {
 		req.Header["Cookie"] = []string{r.cookie}
 	}
-	if r.life != nil && (req.Header["Upgrade"] != nil || req.Header["Accept"] != nil && canLiveLong(req)) {
+	// Only requests that can stay open are ended when their store moves: upgrades
+	// (WebSockets) and SSE streams.
+	if r.life != nil && (req.Header["Upgrade"] != nil || strings.Contains(req.Header.Get("Accept"), "text/event-stream")) {
 		a.serveTracked(rw, req, r.life)
 		return
 	}
@@ -170,13 +172,6 @@ func (a *Affinity) serveTracked(rw http.ResponseWriter, req *http.Request, life 
 	a.next.ServeHTTP(rw, req.WithContext(ctx))
 	stop()
 	cancel()
-}
-
-// canLiveLong reports whether a request that has an Accept header asks for an SSE
-// stream. Such streams and upgrades (WebSockets) are the requests ended when their
-// store moves.
-func canLiveLong(req *http.Request) bool {
-	return strings.Contains(req.Header["Accept"][0], "text/event-stream")
 }
 
 // newRoute computes a device's route and caches it. For a bad device ID it answers 400

@@ -41,6 +41,7 @@ func benchConfig(members int) map[string]any {
 // benchmarkRequests serves b.N requests through h; target(i) gives the i-th path.
 func benchmarkRequests(b *testing.B, h http.Handler, target func(i int) string) {
 	req := httptest.NewRequest(http.MethodGet, "/", nil)
+	req.Header.Set("Accept", "application/json")
 	req.Header.Set("Cookie", "session=abc")
 	paths := make([]string, 1000)
 	for i := range paths {
