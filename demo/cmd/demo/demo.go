@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"sort"
 	"strconv"
@@ -16,14 +17,16 @@ import (
 	"github.com/storeaffinity/storeaffinity/hashing"
 )
 
-// The replicas run on loopback addresses, one port for all, like pods behind a
-// headless Service; the provider discovers them by DNS A records of dnsName, so that
-// adding a record is a scale event the provider sees while everything keeps running.
-var hosts = []string{"127.0.0.2", "127.0.0.3", "127.0.0.4", "127.0.0.5"}
+// The replicas run on 127.0.0.1, each on a port of its own. The provider discovers them
+// through the SRV records of srvName on the demo's own DNS server, as it would the pods
+// of a headless Service, so that adding a record is a scale event the provider sees
+// while everything keeps running.
+var replicaNames = []string{"pos-0", "pos-1", "pos-2", "pos-3"}
 
 const (
 	app     = "pos"
-	dnsName = "pos.demo"
+	srvName = "_http._tcp.pos.demo"
+	zone    = ".demo"
 )
 
 type demo struct {
@@ -45,15 +48,17 @@ func (d *demo) run(ctx context.Context) (string, error) {
 	if _, err := stack.TraefikBinary(); err != nil {
 		return "", err
 	}
-	var port int
 	var err error
-	if d.replicas, port, err = stack.StartReplicasOnHosts(hosts...); err != nil {
+	if d.replicas, err = stack.StartReplicas(replicaNames...); err != nil {
 		return "", err
 	}
 	if d.dns, err = stack.StartDNS(); err != nil {
 		return "", err
 	}
-	d.dns.SetA(dnsName, hosts[:3]...)
+	for _, r := range d.replicas {
+		d.dns.SetA(r.Name()+zone, "127.0.0.1")
+	}
+	d.dns.SetSRV(srvName, d.records(3)...)
 	if d.workDir, err = os.MkdirTemp("", "storeaffinity-demo-"); err != nil {
 		return "", err
 	}
@@ -61,7 +66,7 @@ func (d *demo) run(ctx context.Context) (string, error) {
 		Dir: d.workDir,
 		Provider: stack.ProviderConfig(stack.App{
 			Name:           app,
-			DNS:            map[string]any{"name": dnsName, "port": strconv.Itoa(port), "interval": "250ms", "resolver": d.dns.Addr},
+			DNS:            map[string]any{"name": srvName, "interval": "250ms", "resolver": d.dns.Addr},
 			RebalanceGrace: d.grace.String(),
 		}),
 		Plugins: stack.InstallPlugins,
@@ -70,10 +75,11 @@ func (d *demo) run(ctx context.Context) (string, error) {
 		return "", err
 	}
 	_, _, middleware := stack.Objects(app)
-	if err := d.traefik.API.WaitMembers(ctx, middleware, memberNames(hosts[:3])); err != nil {
+	if err := d.traefik.API.WaitMembers(ctx, middleware, memberNames(replicaNames[:3])); err != nil {
 		return "", err
 	}
-	fmt.Fprintf(d.out, "    3 replicas at %s (port %d), Traefik at %s\n", strings.Join(hosts[:3], ", "), port, d.traefik.WebURL)
+	fmt.Fprintf(d.out, "    replicas %s on 127.0.0.1, discovered through DNS SRV records; Traefik at %s\n",
+		strings.Join(replicaNames[:3], ", "), d.traefik.WebURL)
 
 	d.step("%d stores connect a POS and a CX display over WebSocket, and make REST calls", d.storeCount)
 	client := fleet.NewClient(d.traefik.WebURL)
@@ -87,15 +93,15 @@ func (d *demo) run(ctx context.Context) (string, error) {
 	before, _ := d.fleet.Together()
 	d.printPlacement(before, nil)
 
-	d.step("scaling to 4 replicas: the DNS name now lists %s too", hosts[3])
+	d.step("scaling to 4 replicas: the SRV records now list %s too", replicaNames[3])
 	changed := time.Now()
-	d.dns.SetA(dnsName, hosts...)
-	if err := d.traefik.API.WaitMembers(ctx, middleware, memberNames(hosts)); err != nil {
+	d.dns.SetSRV(srvName, d.records(4)...)
+	if err := d.traefik.API.WaitMembers(ctx, middleware, memberNames(replicaNames)); err != nil {
 		return "", err
 	}
 	fmt.Fprintf(d.out, "    Traefik routes over 4 members %v after the change; moved stores' WebSockets close after the %v grace\n",
 		time.Since(changed).Round(time.Millisecond), d.grace)
-	moved := movedStores(before, hosts)
+	moved := movedStores(before, replicaNames)
 	if err := d.waitMoved(ctx, before, moved, d.grace+15*time.Second); err != nil {
 		return "", err
 	}
@@ -172,11 +178,26 @@ func (d *demo) close() {
 	}
 }
 
-// memberNames returns the members the provider makes of replica hosts.
+// records returns the SRV records of the first n replicas.
+func (d *demo) records(n int) []stack.SRV {
+	var records []stack.SRV
+	for _, r := range d.replicas[:n] {
+		_, port, _ := net.SplitHostPort(r.Addr())
+		p, _ := strconv.Atoi(port)
+		records = append(records, stack.SRV{Target: r.Name() + zone, Port: p})
+	}
+	return records
+}
+
+// memberName returns the member (child service) the provider makes of a replica: the
+// app name, then the SRV target.
+func memberName(replica string) string { return app + "-" + replica + zone }
+
+// memberNames returns the members of replicas.
 func memberNames(replicas []string) []string {
 	out := make([]string, len(replicas))
 	for i, r := range replicas {
-		out[i] = app + "-" + r
+		out[i] = memberName(r)
 	}
 	return out
 }
@@ -186,7 +207,7 @@ func movedStores(before map[string]string, replicas []string) []string {
 	picker, _ := hashing.New(hashing.StrategyRendezvous, hashing.Names(memberNames(replicas)))
 	var moved []string
 	for store, replica := range before {
-		if picker.Members()[picker.Pick(store)] != app+"-"+replica {
+		if picker.Members()[picker.Pick(store)] != memberName(replica) {
 			moved = append(moved, store)
 		}
 	}
@@ -196,8 +217,8 @@ func movedStores(before map[string]string, replicas []string) []string {
 
 // moduloMoves counts the stores that modulo placement would move from n to m members.
 func moduloMoves(stores []string, n, m int) int {
-	from, _ := hashing.New(hashing.StrategyModulo, hashing.Names(memberNames(hosts[:n])))
-	to, _ := hashing.New(hashing.StrategyModulo, hashing.Names(memberNames(hosts[:m])))
+	from, _ := hashing.New(hashing.StrategyModulo, hashing.Names(memberNames(replicaNames[:n])))
+	to, _ := hashing.New(hashing.StrategyModulo, hashing.Names(memberNames(replicaNames[:m])))
 	moved := 0
 	for _, store := range stores {
 		if from.Members()[from.Pick(store)] != to.Members()[to.Pick(store)] {

@@ -22,7 +22,7 @@ func TestDemoRunsToItsSummary(t *testing.T) {
 			t.Errorf("summary %q lacks %q", summary, want)
 		}
 	}
-	if !strings.Contains(out.String(), "127.0.0.5") {
+	if !strings.Contains(out.String(), "pos-3  ") {
 		t.Errorf("the output shows no fourth replica:\n%s", out.String())
 	}
 	t.Log(summary)

@@ -19,7 +19,7 @@ func (d *demo) printPlacement(owner, previous map[string]string) {
 	rest := d.load.byReplica()
 	w := tabwriter.NewWriter(d.out, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(w, "    replica\tstores\tWebSockets\tREST calls\tstores (* = moved here)")
-	for _, replica := range hosts {
+	for _, replica := range replicaNames {
 		stores := byReplica[replica]
 		if len(stores) == 0 && rest[replica] == 0 {
 			continue
