@@ -12,25 +12,14 @@ import (
 )
 
 var (
-	kubeOnce   sync.Once
-	kubeServer *kubeapi.Server
-	kubeErr    error
-
 	buildOnce sync.Once
 	binary    string
 	buildErr  error
 	buildDir  string
 )
 
-// kube returns the shared API server, started on first use.
-func kube(t testing.TB) *kubeapi.Server {
-	t.Helper()
-	kubeOnce.Do(func() { kubeServer, kubeErr = kubeapi.Start() })
-	if kubeErr != nil {
-		t.Fatalf("start kube-apiserver: %v", kubeErr)
-	}
-	return kubeServer
-}
+// kube returns the API server shared by this package's tests.
+func kube(t testing.TB) *kubeapi.Server { return kubeapi.Shared(t) }
 
 // cliBinary builds cmd/storeaffinity once and returns the binary's path.
 func cliBinary(t testing.TB) string {
@@ -62,9 +51,7 @@ func (e *buildError) Error() string { return e.err.Error() + "\n" + e.output }
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if kubeServer != nil {
-		kubeServer.Stop()
-	}
+	kubeapi.StopShared()
 	if buildDir != "" {
 		_ = os.RemoveAll(buildDir)
 	}
