@@ -3,12 +3,12 @@
 # version under .cache/ (git-ignored); the first run builds them.
 CACHE ?= $(CURDIR)/.cache
 GO ?= go
-MODULES := . e2e demo cmd/storeaffinity
+MODULES := . provider e2e demo cmd/storeaffinity
 # Modules outside the workspace (their requirements must not reach the others).
 STANDALONE_MODULES := demo/compose
 export STOREAFFINITY_CACHE := $(CACHE)
 
-.PHONY: demo test test-unit test-e2e tools bench lint
+.PHONY: demo test test-unit test-e2e tools bench lint release
 
 ## demo: 3 replicas behind Traefik with both plugins, a fleet of stores, a live scale to 4.
 ## HOLD=1 keeps it running afterwards.
@@ -19,19 +19,20 @@ demo:
 ## end-to-end suite through real Traefik, etcd and kube-apiserver.
 test: lint test-unit test-e2e
 
+# lint vets every module once; the test targets only run the tests.
 test-unit:
-	$(GO) vet ./...
 	$(GO) test -count=1 ./...
-	cd cmd/storeaffinity && $(GO) vet ./... && $(GO) test -count=1 ./...
+	cd provider && $(GO) test -count=1 ./...
+	cd cmd/storeaffinity && $(GO) test -count=1 ./...
 
 tools:
 	@scripts/install-traefik.sh "$(CACHE)" >/dev/null
 	@scripts/install-kube.sh "$(CACHE)" >/dev/null
 
 test-e2e: tools
-	cd demo && $(GO) vet ./... && $(GO) test -count=1 ./...
-	cd e2e && $(GO) vet ./... && $(GO) test -count=1 -timeout 20m ./...
-	cd demo/compose && GOWORK=off $(GO) vet ./... && GOWORK=off $(GO) test -count=1 ./...
+	cd demo && $(GO) test -count=1 ./...
+	cd e2e && $(GO) test -count=1 -timeout 20m ./...
+	cd demo/compose && GOWORK=off $(GO) test -count=1 ./...
 
 ## bench: per-request cost, compiled and under Yaegi (see BENCHMARKS.md).
 bench:
@@ -45,3 +46,8 @@ lint:
 	@test -x $(CACHE)/bin/golangci-lint || { echo "installing golangci-lint v2.6.2 into $(CACHE)/bin..."; GOWORK=off GOBIN=$(CACHE)/bin $(GO) install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@v2.6.2; }
 	for m in $(MODULES); do (cd $$m && PATH=$(CACHE)/bin:$$PATH golangci-lint run ./...) || exit 1; done
 	for m in $(STANDALONE_MODULES); do (cd $$m && GOWORK=off PATH=$(CACHE)/bin:$$PATH golangci-lint run ./...) || exit 1; done
+
+## release: build and check the two publishable trees of VERSION (vX.Y.Z) from a clean
+## checkout, and print the commands that push and tag them. It pushes nothing.
+release:
+	@scripts/release.sh "$(VERSION)"

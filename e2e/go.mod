@@ -8,6 +8,7 @@ require (
 	github.com/storeaffinity/storeaffinity v0.0.0-00010101000000-000000000000
 	github.com/storeaffinity/storeaffinity/demo v0.0.0-00010101000000-000000000000
 	github.com/traefik/yaegi v0.16.1
+	golang.org/x/mod v0.38.0
 	gopkg.in/yaml.v3 v3.0.1
 	k8s.io/api v0.37.2
 	k8s.io/apimachinery v0.37.2
@@ -40,6 +41,7 @@ require (
 	github.com/modern-go/concurrent v0.0.0-20180306012644-bacd9c7ef1dd // indirect
 	github.com/modern-go/reflect2 v1.0.3-0.20250322232337-35a7c28c31ee // indirect
 	github.com/munnerz/goautoneg v0.0.0-20191010083416-a7dc8b61c822 // indirect
+	github.com/storeaffinity/storeaffinity-provider v0.0.0-00010101000000-000000000000
 	github.com/x448/float16 v0.8.4 // indirect
 	go.yaml.in/yaml/v2 v2.4.4 // indirect
 	go.yaml.in/yaml/v3 v3.0.4 // indirect
@@ -64,3 +66,5 @@ require (
 replace github.com/storeaffinity/storeaffinity/demo => ../demo
 
 replace github.com/storeaffinity/storeaffinity => ../
+
+replace github.com/storeaffinity/storeaffinity-provider => ../provider

@@ -3,8 +3,9 @@
 // the storeaffinity middleware routes with: one service per member, a sticky weighted
 // service, the affinity middleware and an optional router.
 //
-// Traefik interprets this package with Yaegi, so it imports the standard library and
-// ../hashing only, and nothing newer than Go 1.22.
+// Traefik interprets this package with Yaegi, so it imports the standard library only,
+// and nothing newer than Go 1.22. It is its own module, published as its own
+// repository, because the plugin catalog serves one plugin per repository.
 package provider
 
 import (

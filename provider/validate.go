@@ -7,8 +7,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/storeaffinity/storeaffinity/hashing"
 )
 
 // appSpec is a validated app: its discovery source and the options its objects carry.
@@ -70,11 +68,7 @@ func buildApp(key string, app *App) (*appSpec, error) {
 		}
 		src = health
 	}
-	options, err := buildOptions(key, app)
-	if err != nil {
-		return nil, err
-	}
-	spec := &appSpec{name: name, source: src, options: options}
+	spec := &appSpec{name: name, source: src, options: buildOptions(app)}
 	if app.Router != nil {
 		if strings.TrimSpace(app.Router.Rule) == "" {
 			return nil, fmt.Errorf("%s.router.rule: empty", key)
@@ -146,9 +140,11 @@ func checkUnknownKeys(key string, unknown map[string]interface{}) error {
 	return fmt.Errorf("%s.%s: unknown key", key, name)
 }
 
-// buildOptions checks the middleware options the provider passes through.
-func buildOptions(key string, app *App) (affinityConfig, error) {
-	options := affinityConfig{
+// buildOptions collects the middleware options the provider passes through. The
+// middleware checks them itself when Traefik builds it, and names the key at fault;
+// the two plugins are separate modules, so the provider does not repeat the rules.
+func buildOptions(app *App) affinityConfig {
+	return affinityConfig{
 		DeviceAffinityPrefixes: splitList(app.DeviceAffinityPrefixes),
 		DeviceIDHeader:         strings.TrimSpace(app.DeviceIDHeader),
 		DeviceIDQuery:          strings.TrimSpace(app.DeviceIDQuery),
@@ -158,29 +154,6 @@ func buildOptions(key string, app *App) (affinityConfig, error) {
 		MissingDeviceID:        strings.TrimSpace(app.MissingDeviceID),
 		RebalanceGrace:         strings.TrimSpace(app.RebalanceGrace),
 	}
-	if _, err := hashing.New(options.Strategy, hashing.Names([]string{"probe"})); err != nil {
-		return options, fmt.Errorf("%s.strategy: %w", key, err)
-	}
-	if options.StoreIDPattern != "" {
-		if _, err := hashing.NewStoreDeriver(options.StoreIDPattern); err != nil {
-			return options, fmt.Errorf("%s.storeIdPattern: %w", key, err)
-		}
-	}
-	switch options.MissingDeviceID {
-	case "", "reject", "roundRobin":
-	default:
-		return options, fmt.Errorf("%s.missingDeviceId: %q (want reject or roundRobin)", key, options.MissingDeviceID)
-	}
-	if g := options.RebalanceGrace; g != "" && g != "off" && g != "0" {
-		d, err := time.ParseDuration(g)
-		if err != nil {
-			return options, fmt.Errorf("%s.rebalanceGrace: %w", key, err)
-		}
-		if d < 0 {
-			return options, fmt.Errorf("%s.rebalanceGrace: %q is negative", key, g)
-		}
-	}
-	return options, nil
 }
 
 // validName reports whether s is usable in object and cookie names.

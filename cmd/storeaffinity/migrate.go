@@ -14,7 +14,8 @@ import (
 
 // Plugin names in the generated configuration.
 const (
-	pluginModule          = "github.com/storeaffinity/storeaffinity"
+	middlewareModule      = "github.com/storeaffinity/storeaffinity"
+	providerModule        = "github.com/storeaffinity/storeaffinity-provider"
 	middlewarePluginAlias = "storeaffinity"
 	providerPluginAlias   = "storeaffinityprovider"
 )

@@ -68,8 +68,8 @@ type routerYAML struct {
 // the provider app with Kubernetes discovery.
 func staticConfig(config *migrateConfig, source *stateLB, app string) staticYAML {
 	plugins := map[string]pluginYAML{
-		middlewarePluginAlias: {ModuleName: pluginModule, Version: config.PluginVersion},
-		providerPluginAlias:   {ModuleName: pluginModule + "/provider", Version: config.PluginVersion},
+		middlewarePluginAlias: {ModuleName: middlewareModule, Version: config.PluginVersion},
+		providerPluginAlias:   {ModuleName: providerModule, Version: config.PluginVersion},
 	}
 	experimental := experimentalYAML{AbortOnPluginFailure: true, Plugins: plugins}
 	if config.PluginSource == "local" {

@@ -3,12 +3,13 @@ package compose
 import (
 	"context"
 	"net/http"
+	"os"
 	"reflect"
 	"strings"
 	"testing"
 
 	"github.com/storeaffinity/storeaffinity"
-	"github.com/storeaffinity/storeaffinity/provider"
+	"github.com/storeaffinity/storeaffinity-provider"
 	"github.com/traefik/paerser/file"
 	"github.com/traefik/traefik/v3/pkg/config/label"
 	"github.com/traefik/traefik/v3/pkg/config/static"
@@ -107,9 +108,21 @@ func TestStaticConfigDecodesIntoTheProviderConfig(t *testing.T) {
 	if conf.Experimental == nil || !conf.Experimental.AbortOnPluginFailure {
 		t.Errorf("%s: experimental.abortOnPluginFailure is not set", staticPath)
 	}
-	for _, alias := range []string{"storeaffinity", "storeaffinityprovider"} {
-		if _, ok := conf.Experimental.LocalPlugins[alias]; !ok {
-			t.Errorf("%s: no experimental.localPlugins.%s", staticPath, alias)
+	compose, err := os.ReadFile(composePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Each plugin is its own module, mounted where Traefik looks for its moduleName.
+	modules := map[string]string{
+		"storeaffinity":         "github.com/storeaffinity/storeaffinity",
+		"storeaffinityprovider": "github.com/storeaffinity/storeaffinity-provider",
+	}
+	for alias, module := range modules {
+		if got := conf.Experimental.LocalPlugins[alias].ModuleName; got != module {
+			t.Errorf("%s: experimental.localPlugins.%s.moduleName %q, want %q", staticPath, alias, got, module)
+		}
+		if !strings.Contains(string(compose), "/srv/plugins-local/src/"+module+":ro") {
+			t.Errorf("%s: no volume mounts the plugin at plugins-local/src/%s", composePath, module)
 		}
 	}
 	if conf.Providers == nil || conf.Providers.Plugin["storeaffinityprovider"] == nil {

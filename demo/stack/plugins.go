@@ -1,80 +1,65 @@
 package stack
 
 import (
-	"fmt"
-	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
-	"strings"
 )
 
-// PluginModule is the Go module path of both plugins.
-const PluginModule = "github.com/storeaffinity/storeaffinity"
-
-// Plugin aliases and module names, as the static configuration names them.
+// Plugin aliases and module names, as the static configuration names them. Each
+// plugin is a module of its own, because the plugin catalog serves one plugin per
+// repository.
 const (
 	MiddlewareAlias  = "storeaffinity"
+	MiddlewareModule = "github.com/storeaffinity/storeaffinity"
 	ProviderAlias    = "storeaffinityprovider"
-	ProviderModule   = PluginModule + "/provider"
+	ProviderModule   = "github.com/storeaffinity/storeaffinity-provider"
 	ProviderObjectAt = "@plugin-" + ProviderAlias
 )
 
-// InstallPlugins copies the plugin module's interpreted sources (Go files other than
-// tests, go.mod and the .traefik.yml manifests) from the repository into
-// <workDir>/plugins-local/src/<module>, where Traefik looks for local plugins. Nested
-// modules (demo, e2e) and hidden folders are left out.
+// PluginModule is one plugin module and its folder in this repository.
+type PluginModule struct {
+	Path string // the module path, as in its go.mod
+	Dir  string // the folder, relative to the repository root
+}
+
+// PluginModules are the two plugin modules, middleware first.
+var PluginModules = []PluginModule{
+	{Path: MiddlewareModule, Dir: "."},
+	{Path: ProviderModule, Dir: "provider"},
+}
+
+// localVersion is the version the module zips of a checkout are built for.
+const localVersion = "v0.0.0-local"
+
+// InstallPlugins lays out both plugins under <workDir>/plugins-local, where Traefik
+// looks for local plugins, exactly as Traefik's plugin manager lays out a downloaded
+// plugin: the module zip, unpacked into src/<module>.
 func InstallPlugins(workDir string) error {
-	root := RepoRoot()
-	dst := filepath.Join(workDir, "plugins-local", "src", filepath.FromSlash(PluginModule))
-	return filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		name := d.Name()
-		if d.IsDir() {
-			if path == root {
-				return nil
-			}
-			if strings.HasPrefix(name, ".") || name == "testdata" || exists(filepath.Join(path, "go.mod")) {
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		keep := name == ".traefik.yml" || name == "go.mod" ||
-			(strings.HasSuffix(name, ".go") && !strings.HasSuffix(name, "_test.go"))
-		if !keep {
-			return nil
-		}
-		rel, err := filepath.Rel(root, path)
-		if err != nil {
-			return err
-		}
-		return copyFile(path, filepath.Join(dst, rel))
-	})
+	return UnpackPlugins(filepath.Join(workDir, "plugins-local"))
 }
 
-func exists(path string) bool {
-	_, err := os.Stat(path)
-	return err == nil
-}
-
-func copyFile(src, dst string) error {
-	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+// UnpackPlugins builds the module zip of each plugin from the checkout's files (those
+// git tracks or would track) and unpacks it into gopath/src/<module>, the GOPATH that
+// Traefik, or a test's Yaegi interpreter, reads the plugins from.
+func UnpackPlugins(gopath string) error {
+	archives, err := os.MkdirTemp("", "storeaffinity-zips-")
+	if err != nil {
 		return err
 	}
-	in, err := os.Open(src)
-	if err != nil {
-		return fmt.Errorf("copy plugin source: %w", err)
+	defer os.RemoveAll(archives)
+	for _, m := range PluginModules {
+		zipPath := filepath.Join(archives, filepath.Base(m.Path)+".zip")
+		if err := BuildModuleZip(zipPath, m, localVersion, ""); err != nil {
+			return err
+		}
+		if err := UnpackModuleZip(gopath, m.Path, localVersion, zipPath); err != nil {
+			return err
+		}
 	}
-	defer in.Close()
-	out, err := os.Create(dst)
-	if err != nil {
-		return fmt.Errorf("copy plugin source: %w", err)
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		out.Close()
-		return fmt.Errorf("copy plugin source %s: %w", src, err)
-	}
-	return out.Close()
+	return nil
+}
+
+// PluginDir returns the folder of module below gopath, where UnpackPlugins puts it.
+func PluginDir(gopath, module string) string {
+	return filepath.Join(gopath, "src", filepath.FromSlash(module))
 }

@@ -135,7 +135,7 @@ func staticConfig(opts TraefikOptions, web, api string) (map[string]any, error) 
 		localPlugins[alias] = map[string]any{"moduleName": module}
 	}
 	if opts.LocalPlugins == nil {
-		localPlugins[MiddlewareAlias] = map[string]any{"moduleName": PluginModule}
+		localPlugins[MiddlewareAlias] = map[string]any{"moduleName": MiddlewareModule}
 		localPlugins[ProviderAlias] = map[string]any{"moduleName": ProviderModule}
 	}
 	return map[string]any{

@@ -7,8 +7,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/storeaffinity/storeaffinity/demo/stack"
 	"github.com/storeaffinity/storeaffinity/e2e/kubeapi"
-	"github.com/storeaffinity/storeaffinity/e2e/pluginsrc"
 )
 
 var (
@@ -31,7 +31,7 @@ func cliBinary(t testing.TB) string {
 		}
 		binary = filepath.Join(buildDir, "storeaffinity")
 		cmd := exec.Command("go", "build", "-o", binary, ".")
-		cmd.Dir = filepath.Join(pluginsrc.RepoRoot(), "cmd", "storeaffinity")
+		cmd.Dir = filepath.Join(stack.RepoRoot(), "cmd", "storeaffinity")
 		if out, err := cmd.CombinedOutput(); err != nil {
 			buildErr = &buildError{err: err, output: string(out)}
 		}

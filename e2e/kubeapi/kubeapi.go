@@ -20,7 +20,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/storeaffinity/storeaffinity/e2e/pluginsrc"
+	"github.com/storeaffinity/storeaffinity/demo/stack"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 )
@@ -56,9 +56,9 @@ type Server struct {
 func BinDir() (string, error) {
 	cache := os.Getenv("STOREAFFINITY_CACHE")
 	if cache == "" {
-		cache = filepath.Join(pluginsrc.RepoRoot(), ".cache")
+		cache = filepath.Join(stack.RepoRoot(), ".cache")
 	}
-	cmd := exec.Command(filepath.Join(pluginsrc.RepoRoot(), "scripts", "install-kube.sh"), cache)
+	cmd := exec.Command(filepath.Join(stack.RepoRoot(), "scripts", "install-kube.sh"), cache)
 	cmd.Stderr = os.Stderr
 	out, err := cmd.Output()
 	if err != nil {

@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"github.com/mitchellh/mapstructure"
-	"github.com/storeaffinity/storeaffinity/e2e/pluginsrc"
-	"github.com/storeaffinity/storeaffinity/provider"
+	"github.com/storeaffinity/storeaffinity-provider"
+	"github.com/storeaffinity/storeaffinity/demo/stack"
 	"github.com/traefik/yaegi/interp"
 	"github.com/traefik/yaegi/stdlib"
 )
@@ -90,7 +90,7 @@ func newProvider(t testing.TB, runtime string, config map[string]any) PP {
 
 // newYaegiProvider follows Traefik's newInterpreter and newProvider.
 func newYaegiProvider(gopath string, config map[string]any) (PP, error) {
-	if _, err := pluginsrc.Install(gopath); err != nil {
+	if err := stack.UnpackPlugins(gopath); err != nil {
 		return nil, err
 	}
 	i := interp.New(interp.Options{GoPath: gopath})
@@ -100,7 +100,7 @@ func newYaegiProvider(gopath string, config map[string]any) (PP, error) {
 	if err := i.Use(ppSymbols()); err != nil {
 		return nil, err
 	}
-	const importPath = pluginsrc.Module + "/provider"
+	const importPath = stack.ProviderModule
 	if _, err := i.Eval(`import "` + importPath + `"`); err != nil {
 		return nil, fmt.Errorf("import provider: %w", err)
 	}

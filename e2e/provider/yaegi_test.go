@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/storeaffinity/storeaffinity/e2e/pluginsrc"
+	"github.com/storeaffinity/storeaffinity/demo/stack"
 	"gopkg.in/yaml.v3"
 )
 
@@ -17,7 +17,7 @@ var update = flag.Bool("update-e2e", false, "rewrite the golden files under test
 // manifestTestData reads testData from provider/.traefik.yml.
 func manifestTestData(t *testing.T) map[string]any {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join(pluginsrc.RepoRoot(), "provider", ".traefik.yml"))
+	data, err := os.ReadFile(filepath.Join(stack.RepoRoot(), "provider", ".traefik.yml"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -31,7 +31,7 @@ func manifestTestData(t *testing.T) map[string]any {
 	if err := yaml.Unmarshal(data, &manifest); err != nil {
 		t.Fatal(err)
 	}
-	if manifest.Type != "provider" || manifest.Import != pluginsrc.Module+"/provider" || manifest.DisplayName == "" || manifest.Summary == "" || len(manifest.TestData) == 0 {
+	if manifest.Type != "provider" || manifest.Import != stack.ProviderModule || manifest.DisplayName == "" || manifest.Summary == "" || len(manifest.TestData) == 0 {
 		t.Fatalf("manifest lacks type: provider, import, displayName, summary or testData: %+v", manifest)
 	}
 	return manifest.TestData

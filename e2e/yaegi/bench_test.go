@@ -10,7 +10,7 @@ import (
 	"testing"
 
 	"github.com/storeaffinity/storeaffinity"
-	"github.com/storeaffinity/storeaffinity/e2e/pluginsrc"
+	"github.com/storeaffinity/storeaffinity/demo/stack"
 	"github.com/storeaffinity/storeaffinity/internal/traefikconfig"
 )
 
@@ -78,7 +78,7 @@ func cpuTime() int64 {
 // stateless requests, and for a device's first request (route not yet cached), at 3, 10
 // and 100 members; the interpreted do-nothing middleware is the floor.
 func BenchmarkServeHTTP(b *testing.B) {
-	i := newInterpreter(b, pluginsrc.Module, "floor")
+	i := newInterpreter(b, stack.MiddlewareModule, "floor")
 	runtimes := map[string]builder{"compiled": compiledBuilder, "yaegi": interpretedBuilder(b, i, "storeaffinity")}
 
 	floor, err := interpretedBuilder(b, i, "floor")(context.Background(), noop, nil, "floor")

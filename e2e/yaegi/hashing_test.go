@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/storeaffinity/storeaffinity/e2e/pluginsrc"
+	"github.com/storeaffinity/storeaffinity/demo/stack"
 	"github.com/storeaffinity/storeaffinity/hashing"
 )
 
@@ -48,7 +48,7 @@ func placeCompiled(t *testing.T, strategy string, members []string, devices []st
 }
 
 func TestHashingCompiledEqualsInterpreted(t *testing.T) {
-	i := newInterpreter(t, pluginsrc.Module+"/hashing", "fmt")
+	i := newInterpreter(t, stack.MiddlewareModule+"/hashing", "fmt")
 	if _, err := i.Eval(placeSource); err != nil {
 		t.Fatal(err)
 	}

@@ -10,7 +10,7 @@ import (
 	"testing"
 
 	"github.com/mitchellh/mapstructure"
-	"github.com/storeaffinity/storeaffinity/e2e/pluginsrc"
+	"github.com/storeaffinity/storeaffinity/demo/stack"
 	"github.com/traefik/yaegi/interp"
 	"github.com/traefik/yaegi/stdlib"
 )
@@ -41,7 +41,7 @@ func (f *floor) ServeHTTP(rw http.ResponseWriter, req *http.Request) { f.next.Se
 func newInterpreter(tb testing.TB, imports ...string) *interp.Interpreter {
 	tb.Helper()
 	gopath := tb.TempDir()
-	if _, err := pluginsrc.Install(gopath); err != nil {
+	if err := stack.UnpackPlugins(gopath); err != nil {
 		tb.Fatal(err)
 	}
 	floorDir := filepath.Join(gopath, "src", "floor")

@@ -1,0 +1,3 @@
+module github.com/storeaffinity/storeaffinity-provider
+
+go 1.22
