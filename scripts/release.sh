@@ -12,6 +12,7 @@ cd "$root"
 owner=github.com/storeaffinity
 check() { (cd "$root/e2e" && go run ./cmd/releasecheck "$@"); }
 
+echo "$version" | check -tags
 if [ -n "$(git status --porcelain)" ]; then
   echo "release: the checkout has uncommitted changes; release from a clean checkout" >&2
   exit 1
@@ -26,7 +27,7 @@ out=${RELEASE_DIR:-$root/.cache/release/$version}
 rm -rf "$out"
 mkdir -p "$out/storeaffinity" "$out/storeaffinity-provider"
 head=$(git rev-parse HEAD)
-provider=$(git subtree split --quiet --prefix=provider "$head")
+provider=$(git subtree split -q --prefix=provider "$head")
 git archive "$head" | tar -x -C "$out/storeaffinity"
 git archive "$provider" | tar -x -C "$out/storeaffinity-provider"
 
