@@ -96,7 +96,7 @@ func checkTags() error {
 	for scanner.Scan() {
 		if tag := scanner.Text(); tag != "" {
 			if err := catalog.CheckVersion(tag); err != nil {
-				return fmt.Errorf("existing tag: %w", err)
+				return fmt.Errorf("tag: %w", err)
 			}
 		}
 	}
