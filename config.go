@@ -64,6 +64,7 @@ type settings struct {
 	storePattern   string
 	cookieName     string
 	affinityHeader string
+	forgedHeaders  []string
 	roundRobinBad  bool
 	grace          time.Duration
 }
@@ -71,7 +72,7 @@ type settings struct {
 // parse checks every key and returns the settings, or an error that names the key.
 func (c *Config) parse() (*settings, error) {
 	s := &settings{
-		deviceHeader:   strings.TrimSpace(c.DeviceIDHeader),
+		deviceHeader:   http.CanonicalHeaderKey(strings.TrimSpace(c.DeviceIDHeader)),
 		deviceQuery:    strings.TrimSpace(c.DeviceIDQuery),
 		cookieName:     strings.TrimSpace(c.StickyCookie),
 		affinityHeader: http.CanonicalHeaderKey(orDefault(c.AffinityHeader, "X-Store-Affinity")),
@@ -85,6 +86,10 @@ func (c *Config) parse() (*settings, error) {
 	if len(s.prefixes) == 0 && s.deviceHeader == "" && s.deviceQuery == "" {
 		return nil, fmt.Errorf("deviceAffinityPrefixes, deviceIdHeader or deviceIdQuery: at least one is required")
 	}
+	if s.deviceQuery != "" && !validQueryName(s.deviceQuery) {
+		return nil, fmt.Errorf("deviceIdQuery: %q has characters other than letters, digits, '-', '_' and '.'", s.deviceQuery)
+	}
+	s.forgedHeaders = forgedSpellings(s.affinityHeader)
 	if s.cookieName == "" {
 		return nil, fmt.Errorf("stickyCookie: required (the weighted service's sticky cookie name)")
 	}
@@ -102,7 +107,13 @@ func (c *Config) parse() (*settings, error) {
 	}
 	// No members is valid: the provider emits it while no backend is ready, and the
 	// weighted service then answers 503.
-	if members := splitList(c.Members); len(members) != 0 {
+	members := splitList(c.Members)
+	for _, m := range members {
+		if !validMemberName(m) {
+			return nil, fmt.Errorf("members: %q has characters other than letters, digits and '-', '_', '.', '~', '@', ':'", m)
+		}
+	}
+	if len(members) != 0 {
 		if s.picker, err = hashing.New(s.strategy, hashing.Names(members)); err != nil {
 			return nil, fmt.Errorf("members: %w", err)
 		}
@@ -165,4 +176,18 @@ func orDefault(value, fallback string) string {
 func validCookieName(name string) bool {
 	return !strings.ContainsAny(name, "\x00\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c\x0d\x0e\x0f"+
 		"\x10\x11\x12\x13\x14\x15\x16\x17\x18\x19\x1a\x1b\x1c\x1d\x1e\x1f\x7f ()<>@,;:\\\"/[]?={}")
+}
+
+const letterDigits = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+
+// validQueryName reports whether name is a query parameter name that needs no
+// escaping, so that its raw form can be looked for in a raw query.
+func validQueryName(name string) bool {
+	return strings.Trim(name, letterDigits+"-_.") == ""
+}
+
+// validMemberName reports whether a member name can stand in the affinity stamp
+// "store=<id>; member=<name>" without escaping: no space, ';', '=' or ','.
+func validMemberName(name string) bool {
+	return strings.Trim(name, letterDigits+"-_.~@:") == ""
 }

@@ -3,8 +3,24 @@ package storeaffinity
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"net/http"
+	"strconv"
 	"strings"
 )
+
+// Bounds of the client's cookies. Go's net/http finds no cookie at all in a request
+// with more than 3000 (GODEBUG httpcookiemaxnum), and Traefik would then pick a member
+// itself; a browser keeps at most about 180 cookies for a site, of at most 4 KiB each.
+// Past either bound the request gets 431 with a one-line reason, so the merge below
+// never costs more than one pass over 32 KiB.
+const (
+	maxClientCookies     = 200
+	maxClientCookieBytes = 32 << 10
+)
+
+// cookieRefusal is the 431 body: one line a support engineer can act on.
+var cookieRefusal = "storeaffinity: the request carries more than " + strconv.Itoa(maxClientCookies) +
+	" cookies or more than " + strconv.Itoa(maxClientCookieBytes>>10) + " KiB of them"
 
 // StickyValue returns the sticky cookie value by which Traefik v3.6's weighted round
 // robin recognises a child service: the first 16 hex characters of the SHA-256 of the
@@ -15,12 +31,24 @@ func StickyValue(childService string) string {
 }
 
 // withStickyCookie returns one Cookie header value that starts with pair and keeps the
-// client's cookies, less any cookie called name.
-func withStickyCookie(values []string, name, pair string) string {
-	if len(values) == 1 && !strings.Contains(values[0], name) {
-		return pair + "; " + values[0]
+// client's cookies, less any cookie called name. It returns false when the client's
+// cookies pass a bound.
+func withStickyCookie(values []string, name, pair string) (string, bool) {
+	if len(values) == 1 {
+		v := values[0]
+		if len(v) > maxClientCookieBytes || strings.Count(v, ";") >= maxClientCookies {
+			return "", false
+		}
+		if !strings.Contains(v, name) {
+			return pair + "; " + v, true
+		}
+		return replaceStickyCookie(v, name, pair), true
 	}
-	return replaceStickyCookie(strings.Join(values, "; "), name, pair)
+	joined := strings.Join(values, "; ")
+	if len(joined) > maxClientCookieBytes || strings.Count(joined, ";") >= maxClientCookies {
+		return "", false
+	}
+	return replaceStickyCookie(joined, name, pair), true
 }
 
 // replaceStickyCookie returns joined, a Cookie header value, with pair in front and
@@ -39,4 +67,9 @@ func replaceStickyCookie(joined, name, pair string) string {
 		kept = append(kept, part)
 	}
 	return strings.Join(kept, "; ")
+}
+
+// refuseCookies answers a request whose cookies pass a bound.
+func refuseCookies(rw http.ResponseWriter) {
+	http.Error(rw, cookieRefusal, http.StatusRequestHeaderFieldsTooLarge)
 }

@@ -1,13 +1,27 @@
 package storeaffinity
 
 import (
-	"fmt"
+	"errors"
 	"net/url"
 	"regexp"
 	"sort"
 	"strings"
 
 	"github.com/storeaffinity/storeaffinity/hashing"
+)
+
+// The device ID is read as the backend will read it: a path segment percent-decoded
+// as a router decodes it, a header value literally (headers are not percent-encoded),
+// and a query parameter after decoding names and values as url.ParseQuery does (which
+// is also how Traefik's proxy cleans a query it forwards). A request that carries the
+// device ID twice with different values, in one place or in two, is refused: a backend
+// might read either.
+var (
+	errDeviceIDTwice    = errors.New("the request carries two different device IDs")
+	errBadPathEncoding  = errors.New("device ID has a bad percent-encoding")
+	errDeviceIDTooLong  = errors.New("device ID longer than 128 bytes")
+	errHeaderRepeated   = errors.New("the device-ID header is repeated with different values")
+	errQueryParamRepeat = errors.New("the device-ID query parameter is repeated with different values")
 )
 
 // prefixPattern matches a path under one of prefixes and captures the device segment
@@ -36,25 +50,43 @@ func commonPrefix(prefixes []string) string {
 	return common
 }
 
-// storeOf decodes and checks a raw device ID and derives its store, or returns an
-// error with a one-line reason.
-func storeOf(stores *hashing.StoreDeriver, rawDeviceID string) (string, error) {
-	if len(rawDeviceID) > 3*hashing.MaxDeviceIDLength {
-		return "", fmt.Errorf("device ID longer than %d bytes", hashing.MaxDeviceIDLength)
+// pathDeviceID decodes the still percent-encoded path segment that follows a prefix.
+func pathDeviceID(segment string) (string, error) {
+	if strings.IndexByte(segment, '%') < 0 {
+		return segment, nil
 	}
-	deviceID := rawDeviceID
-	if strings.IndexByte(rawDeviceID, '%') >= 0 {
-		decoded, err := url.PathUnescape(rawDeviceID)
-		if err != nil {
-			return "", fmt.Errorf("device ID %q has a bad percent-encoding", rawDeviceID)
+	if len(segment) > 3*hashing.MaxDeviceIDLength {
+		return "", errDeviceIDTooLong
+	}
+	decoded, err := url.PathUnescape(segment)
+	if err != nil {
+		return "", errBadPathEncoding
+	}
+	return decoded, nil
+}
+
+// mayCarryQuery reports whether a raw query may hold the parameter name: literally,
+// or percent-encoded.
+func mayCarryQuery(rawQuery, name string) bool {
+	return strings.Contains(rawQuery, name) || strings.IndexByte(rawQuery, '%') >= 0
+}
+
+// queryDeviceID returns the device ID of the query parameter name, decoded as
+// url.ParseQuery decodes it, or "" when there is none.
+func queryDeviceID(rawQuery, name string) (string, error) {
+	values, _ := url.ParseQuery(rawQuery) // pairs it cannot parse are dropped by the proxy too
+	return single(values[name], errQueryParamRepeat)
+}
+
+// single returns the one value of values ("" for none), or errRepeated when they differ.
+func single(values []string, errRepeated error) (string, error) {
+	if len(values) == 0 {
+		return "", nil
+	}
+	for _, v := range values[1:] {
+		if v != values[0] {
+			return "", errRepeated
 		}
-		if strings.ContainsAny(decoded, "/\\") {
-			return "", fmt.Errorf("device ID %q contains a percent-encoded separator", rawDeviceID)
-		}
-		deviceID = decoded
 	}
-	if err := hashing.CheckDeviceID(deviceID); err != nil {
-		return "", err
-	}
-	return stores.Store(deviceID)
+	return values[0], nil
 }

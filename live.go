@@ -8,17 +8,19 @@ import (
 	"github.com/storeaffinity/storeaffinity/hashing"
 )
 
-// maxTrackedStores bounds the stores whose live requests one middleware tracks, so that
-// a flood of made-up device IDs cannot exhaust memory. Requests of further stores are
-// served but not ended on a membership change.
+// maxTrackedStores bounds the stores whose live requests one middleware tracks at
+// once. A store is tracked only while it has a live request, so the bound is used up
+// only by that many streams held open at the same time, never for good. Requests of
+// further stores are served but not ended on a membership change.
 const maxTrackedStores = 200000
 
 // storeLife is the lifetime of a store's live requests on one member. Its context is
-// the parent of every stateful request of the store, and ends when the store moves.
+// the parent of every live request of the store, and ends when the store moves.
 type storeLife struct {
-	ctx    context.Context
-	cancel context.CancelFunc
-	member string
+	ctx      context.Context
+	cancel   context.CancelFunc
+	member   string
+	requests int // live requests holding it; guarded by liveStores.mu
 }
 
 func newStoreLife(member string) *storeLife {
@@ -99,27 +101,42 @@ func (ls *liveStores) endMoved(placement string, picker hashing.Picker, snapshot
 	}
 }
 
-// life returns the lifetime for a request of store routed to member by placement, or
-// nil when no more stores can be tracked. A request routed by an outdated placement
-// (an instance Traefik is replacing) runs for the grace period only.
-func (ls *liveStores) life(store, member, placement string) *storeLife {
+// acquire returns the lifetime for a live request of store routed to member by
+// placement, and counts the request, or returns nil when no more stores can be
+// tracked. A request routed by an outdated placement (an instance Traefik is
+// replacing) gets a lifetime of its own that ends after the grace period.
+func (ls *liveStores) acquire(store, member, placement string) *storeLife {
 	ls.mu.Lock()
 	defer ls.mu.Unlock()
-	current := ls.lives[store]
-	if current != nil && current.member == member {
-		return current
-	}
 	if placement != ls.placement {
 		life := newStoreLife(member)
 		life.endAfter(ls.grace)
 		return life
 	}
+	current := ls.lives[store]
+	if current != nil && current.member == member {
+		current.requests++
+		return current
+	}
 	if current != nil {
+		delete(ls.lives, store)
 		current.endAfter(ls.grace)
 	} else if len(ls.lives) >= maxTrackedStores {
 		return nil
 	}
 	life := newStoreLife(member)
+	life.requests = 1
 	ls.lives[store] = life
 	return life
+}
+
+// release ends a request's hold on life; the store is no longer tracked once its last
+// live request has ended.
+func (ls *liveStores) release(store string, life *storeLife) {
+	ls.mu.Lock()
+	life.requests--
+	if life.requests <= 0 && ls.lives[store] == life {
+		delete(ls.lives, store)
+	}
+	ls.mu.Unlock()
 }

@@ -10,13 +10,19 @@ import (
 type noMembers struct {
 	next           http.Handler
 	affinityHeader string
+	forgedHeaders  []string
 	cookieName     string
 }
 
 func (n *noMembers) ServeHTTP(rw http.ResponseWriter, req *http.Request) {
-	delete(req.Header, n.affinityHeader)
+	dropAffinityHeaders(req.Header, n.affinityHeader, n.forgedHeaders)
 	if values := req.Header["Cookie"]; values != nil {
-		if rest := replaceStickyCookie(strings.Join(values, "; "), n.cookieName, ""); rest != "" {
+		joined := strings.Join(values, "; ")
+		if len(joined) > maxClientCookieBytes || strings.Count(joined, ";") >= maxClientCookies {
+			refuseCookies(rw)
+			return
+		}
+		if rest := replaceStickyCookie(joined, n.cookieName, ""); rest != "" {
 			req.Header["Cookie"] = []string{rest}
 		} else {
 			delete(req.Header, "Cookie")

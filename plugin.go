@@ -24,8 +24,8 @@ type Affinity struct {
 	pathPattern    *regexp.Regexp // a prefix, then the device segment as group 1
 	deviceHeader   string         // canonical key, or "" when not configured
 	deviceQuery    string         // query parameter name, or "" when not configured
-	queryFilter    string         // "name=", a cheap pre-check on the raw query
 	affinityHeader string
+	forgedHeaders  []string // other spellings a backend may read as affinityHeader
 	cookieName     string
 	roundRobinBad  bool
 	placement      string
@@ -47,31 +47,27 @@ func New(ctx context.Context, next http.Handler, config *Config, name string) (h
 		return nil, fmt.Errorf("storeaffinity middleware %q: %w", name, err)
 	}
 	if s.picker == nil {
-		return &noMembers{next: next, affinityHeader: s.affinityHeader, cookieName: s.cookieName}, nil
+		return &noMembers{next: next, affinityHeader: s.affinityHeader, forgedHeaders: s.forgedHeaders, cookieName: s.cookieName}, nil
 	}
 	a := &Affinity{
 		next:           next,
 		pathFilter:     commonPrefix(s.prefixes),
 		pathPattern:    prefixPattern(s.prefixes),
+		deviceHeader:   s.deviceHeader,
 		deviceQuery:    s.deviceQuery,
 		affinityHeader: s.affinityHeader,
+		forgedHeaders:  s.forgedHeaders,
 		cookieName:     s.cookieName,
 		roundRobinBad:  s.roundRobinBad,
 		placement:      s.placement(),
 		settings:       s,
 		names:          s.picker.Members(),
-	}
-	if s.deviceHeader != "" {
-		a.deviceHeader = http.CanonicalHeaderKey(s.deviceHeader)
-	}
-	if s.deviceQuery != "" {
-		a.queryFilter = s.deviceQuery + "="
+		headerOrQuery:  s.deviceHeader != "" || s.deviceQuery != "",
 	}
 	for _, n := range a.names {
 		a.cookies = append(a.cookies, s.cookieName+"="+StickyValue(n))
 	}
 	a.count = uint64(len(a.cookies))
-	a.headerOrQuery = a.deviceHeader != "" || a.queryFilter != ""
 	a.live, a.routes = trackLive(name, a.placement, s.picker, s.grace)
 	return a, nil
 }
@@ -95,103 +91,167 @@ func (a *Affinity) ServeHTTP(rw http.ResponseWriter, req *http.Request) {
 }
 
 // servePath serves a request whose path may be under a device-affinity prefix; the
-// device ID is the (still percent-encoded) segment after the prefix.
+// device ID is the segment after the prefix, percent-decoded.
 func (a *Affinity) servePath(rw http.ResponseWriter, req *http.Request) {
 	match := a.pathPattern.FindStringSubmatch(req.URL.EscapedPath())
-	if match != nil {
-		a.serveStore(rw, req, match[1])
+	if match == nil {
+		if a.headerOrQuery {
+			a.serveHeaderOrQuery(rw, req)
+			return
+		}
+		a.serveRoundRobin(rw, req)
 		return
 	}
-	if a.headerOrQuery {
-		a.serveHeaderOrQuery(rw, req)
+	deviceID, err := pathDeviceID(match[1])
+	if err == nil && a.headerOrQuery {
+		err = a.checkSameDevice(req, deviceID)
+	}
+	if err != nil {
+		a.serveBad(rw, req, err)
 		return
 	}
-	a.serveRoundRobin(rw, req)
+	a.serveStore(rw, req, deviceID)
 }
 
 // serveHeaderOrQuery serves a request that may carry the device ID in the configured
 // header or query parameter.
 func (a *Affinity) serveHeaderOrQuery(rw http.ResponseWriter, req *http.Request) {
-	if values := req.Header[a.deviceHeader]; values != nil {
-		a.serveStore(rw, req, values[0])
-		return
+	deviceID, found, err := a.headerOrQueryDeviceID(req)
+	switch {
+	case err != nil:
+		a.serveBad(rw, req, err)
+	case found:
+		a.serveStore(rw, req, deviceID)
+	default:
+		a.serveRoundRobin(rw, req)
 	}
-	if a.queryFilter != "" && strings.Contains(req.URL.RawQuery, a.queryFilter) {
-		if values := req.URL.Query()[a.deviceQuery]; values != nil {
-			a.serveStore(rw, req, values[0])
-			return
+}
+
+// headerOrQueryDeviceID returns the device ID that the header or the query carries,
+// and whether either carries one.
+func (a *Affinity) headerOrQueryDeviceID(req *http.Request) (deviceID string, found bool, err error) {
+	if values := req.Header[a.deviceHeader]; values != nil {
+		found = true
+		if deviceID, err = single(values, errHeaderRepeated); err != nil {
+			return "", true, err
 		}
 	}
-	a.serveRoundRobin(rw, req)
+	if a.deviceQuery == "" || req.URL.RawQuery == "" || !mayCarryQuery(req.URL.RawQuery, a.deviceQuery) {
+		return deviceID, found, nil
+	}
+	fromQuery, err := queryDeviceID(req.URL.RawQuery, a.deviceQuery)
+	switch {
+	case err != nil:
+		return "", true, err
+	case fromQuery == "":
+		return deviceID, found, nil
+	case found && fromQuery != deviceID:
+		return "", true, errDeviceIDTwice
+	}
+	return fromQuery, true, nil
+}
+
+// checkSameDevice refuses a request whose header or query names another device than
+// its path.
+func (a *Affinity) checkSameDevice(req *http.Request, deviceID string) error {
+	other, found, err := a.headerOrQueryDeviceID(req)
+	if err == nil && found && other != deviceID {
+		err = errDeviceIDTwice
+	}
+	return err
+}
+
+// serveBad answers 400 with a one-line reason, or serves the request round-robin when
+// missingDeviceId is roundRobin.
+func (a *Affinity) serveBad(rw http.ResponseWriter, req *http.Request, err error) {
+	if a.roundRobinBad {
+		a.serveRoundRobin(rw, req)
+		return
+	}
+	http.Error(rw, "storeaffinity: "+err.Error(), http.StatusBadRequest)
 }
 
 // serveRoundRobin sends a stateless request to the next member in turn.
 func (a *Affinity) serveRoundRobin(rw http.ResponseWriter, req *http.Request) {
-	delete(req.Header, a.affinityHeader)
 	cookie := a.cookies[a.turn.Add(1)%a.count]
 	if req.Header["Cookie"] != nil {
-		cookie = withStickyCookie(req.Header["Cookie"], a.cookieName, cookie)
+		merged, ok := withStickyCookie(req.Header["Cookie"], a.cookieName, cookie)
+		if !ok {
+			refuseCookies(rw)
+			return
+		}
+		cookie = merged
 	}
 	req.Header["Cookie"] = []string{cookie}
+	dropAffinityHeaders(req.Header, a.affinityHeader, a.forgedHeaders)
 	a.next.ServeHTTP(rw, req)
 }
 
 // serveStore sends a request of the device to its store's member.
-func (a *Affinity) serveStore(rw http.ResponseWriter, req *http.Request, rawDeviceID string) {
+func (a *Affinity) serveStore(rw http.ResponseWriter, req *http.Request, deviceID string) {
 	c := a.routes
 	c.mu.RLock()
-	r := c.routes[rawDeviceID]
+	r := c.routes[deviceID]
 	c.mu.RUnlock()
 	if r == nil {
-		r = a.newRoute(rw, req, rawDeviceID)
-		if r == nil {
+		if r = a.newRoute(rw, req, deviceID); r == nil {
 			return
 		}
 	}
-	req.Header[a.affinityHeader] = []string{r.header}
-	rw.Header()[a.affinityHeader] = []string{r.header}
 	if req.Header["Cookie"] != nil {
-		req.Header["Cookie"] = []string{withStickyCookie(req.Header["Cookie"], a.cookieName, r.cookie)}
+		merged, ok := withStickyCookie(req.Header["Cookie"], a.cookieName, r.cookie)
+		if !ok {
+			refuseCookies(rw)
+			return
+		}
+		req.Header["Cookie"] = []string{merged}
 	} else {
 		req.Header["Cookie"] = []string{r.cookie}
 	}
+	dropAffinityHeaders(req.Header, "", a.forgedHeaders)
+	req.Header[a.affinityHeader] = []string{r.header}
+	rw.Header()[a.affinityHeader] = []string{r.header}
 	// Only requests that can stay open are ended when their store moves: upgrades
 	// (WebSockets) and SSE streams.
-	if r.life != nil && (req.Header["Upgrade"] != nil || strings.Contains(req.Header.Get("Accept"), "text/event-stream")) {
-		a.serveTracked(rw, req, r.life)
+	if req.Header["Upgrade"] != nil || strings.Contains(req.Header.Get("Accept"), "text/event-stream") {
+		a.serveTracked(rw, req, r)
 		return
 	}
 	a.next.ServeHTTP(rw, req)
 }
 
 // serveTracked serves a request that may stay open, under a context that ends when
-// its store moves.
-func (a *Affinity) serveTracked(rw http.ResponseWriter, req *http.Request, life *storeLife) {
+// its store moves. Everything is released in defers: Traefik's proxy panics with
+// http.ErrAbortHandler whenever a streamed response is cut.
+func (a *Affinity) serveTracked(rw http.ResponseWriter, req *http.Request, r *route) {
+	life := a.live.acquire(r.store, r.member, a.placement)
+	if life == nil {
+		a.next.ServeHTTP(rw, req) // the table is full: served, not tracked
+		return
+	}
+	defer a.live.release(r.store, life)
 	ctx, cancel := context.WithCancel(req.Context())
+	defer cancel()
 	stop := context.AfterFunc(life.ctx, cancel)
+	defer stop()
 	a.next.ServeHTTP(rw, req.WithContext(ctx))
-	stop()
-	cancel()
 }
 
 // newRoute computes a device's route and caches it. For a bad device ID it answers 400
 // (or serves the request round-robin, as configured) and returns nil.
-func (a *Affinity) newRoute(rw http.ResponseWriter, req *http.Request, rawDeviceID string) *route {
-	store, err := storeOf(a.settings.stores, rawDeviceID)
+func (a *Affinity) newRoute(rw http.ResponseWriter, req *http.Request, deviceID string) *route {
+	store, err := storeOf(a.settings.stores, deviceID)
 	if err != nil {
-		if a.roundRobinBad {
-			a.serveRoundRobin(rw, req)
-		} else {
-			http.Error(rw, "storeaffinity: "+err.Error(), http.StatusBadRequest)
-		}
+		a.serveBad(rw, req, err)
 		return nil
 	}
 	i := a.settings.picker.Pick(store)
 	r := &route{
 		cookie: a.cookies[i],
 		header: "store=" + store + "; member=" + a.names[i],
-		life:   a.live.life(store, a.names[i], a.placement),
+		store:  store,
+		member: a.names[i],
 	}
-	a.routes.put(rawDeviceID, r)
+	a.routes.put(deviceID, r)
 	return r
 }

@@ -1,6 +1,10 @@
 package storeaffinity
 
-import "sync"
+import (
+	"sync"
+
+	"github.com/storeaffinity/storeaffinity/hashing"
+)
 
 // maxCachedDevices bounds a route cache; a full cache starts again empty.
 const maxCachedDevices = 100000
@@ -9,11 +13,12 @@ const maxCachedDevices = 100000
 type route struct {
 	cookie string // the member's "cookieName=stickyValue"
 	header string // the affinity header: "store=<id>; member=<name>"
-	life   *storeLife
+	store  string
+	member string
 }
 
-// routeCache maps raw device IDs to their routes under one placement. It is shared by
-// the middleware instances Traefik builds with that placement.
+// routeCache maps device IDs to their routes under one placement. It is shared by the
+// middleware instances Traefik builds with that placement.
 type routeCache struct {
 	mu     sync.RWMutex
 	routes map[string]*route
@@ -21,11 +26,20 @@ type routeCache struct {
 
 func newRouteCache() *routeCache { return &routeCache{routes: map[string]*route{}} }
 
-func (c *routeCache) put(rawDeviceID string, r *route) {
+func (c *routeCache) put(deviceID string, r *route) {
 	c.mu.Lock()
 	if len(c.routes) >= maxCachedDevices {
 		c.routes = map[string]*route{}
 	}
-	c.routes[rawDeviceID] = r
+	c.routes[deviceID] = r
 	c.mu.Unlock()
+}
+
+// storeOf checks a device ID and derives its store, or returns an error with a
+// one-line reason.
+func storeOf(stores *hashing.StoreDeriver, deviceID string) (string, error) {
+	if err := hashing.CheckDeviceID(deviceID); err != nil {
+		return "", err
+	}
+	return stores.Store(deviceID)
 }

@@ -46,7 +46,7 @@ func UnpackPlugins(gopath string) error {
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(archives)
+	defer func() { _ = os.RemoveAll(archives) }()
 	for _, m := range PluginModules {
 		zipPath := filepath.Join(archives, filepath.Base(m.Path)+".zip")
 		if err := BuildModuleZip(zipPath, m, localVersion, ""); err != nil {

@@ -129,7 +129,7 @@ func zipListing(t *testing.T, zipPath, modulePath string) []string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer r.Close()
+	defer func() { _ = r.Close() }()
 	var names, lines []string
 	var total uint64
 	prefix := modulePath + "@" + version + "/"

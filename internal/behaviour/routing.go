@@ -160,6 +160,8 @@ func testConfigErrors(t *testing.T, build Builder) {
 		value any
 	}{
 		{"members", []any{"pos-0", "pos-0"}},
+		{"members", []any{"pos-0", "pos-1; member=x"}},
+		{"deviceIdQuery", "device id"},
 		{"stickyCookie", ""},
 		{"stickyCookie", "bad cookie"},
 		{"strategy", "random"},

@@ -37,6 +37,12 @@ func Run(t *testing.T, build Builder) {
 	t.Run("ResponseWriterReachesNextUnchanged", func(t *testing.T) { testResponseWriterUnchanged(t, build) })
 	t.Run("MovedStoresLiveRequestsEndAfterGrace", func(t *testing.T) { testMovedStoresEnd(t, build) })
 	t.Run("GraceOffKeepsLiveRequests", func(t *testing.T) { testGraceOff(t, build) })
+	t.Run("CookieFloodsAreRefused", func(t *testing.T) { testCookieFloods(t, build) })
+	t.Run("QueryReadAsTheBackendReadsIt", func(t *testing.T) { testQueryDecoded(t, build) })
+	t.Run("HeaderReadLiterally", func(t *testing.T) { testHeaderLiteral(t, build) })
+	t.Run("TwoDifferentDeviceIDsAreRefused", func(t *testing.T) { testTwoDeviceIDs(t, build) })
+	t.Run("StampCannotBeForged", func(t *testing.T) { testStampUnforgeable(t, build) })
+	t.Run("PanicInNextReleasesTheRequest", func(t *testing.T) { testPanicInNext(t, build) })
 }
 
 // Members and cookie of the base configuration.
@@ -81,6 +87,7 @@ type seen struct {
 	cookies  []string // every Cookie header value
 	sticky   []string // every sticky cookie value
 	affinity string   // the affinity header on the request
+	header   http.Header
 	rw       http.ResponseWriter
 	ctx      context.Context
 }
@@ -92,7 +99,7 @@ type recorder struct {
 }
 
 func (r *recorder) ServeHTTP(rw http.ResponseWriter, req *http.Request) {
-	s := seen{called: true, cookies: req.Header["Cookie"], affinity: req.Header.Get("X-Store-Affinity"), rw: rw, ctx: req.Context()}
+	s := seen{called: true, cookies: req.Header["Cookie"], affinity: req.Header.Get("X-Store-Affinity"), header: req.Header.Clone(), rw: rw, ctx: req.Context()}
 	for _, c := range req.Cookies() {
 		if c.Name == cookieName {
 			s.sticky = append(s.sticky, c.Value)

@@ -52,7 +52,7 @@ func check(dir, modulePath, version string) error {
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(work)
+	defer func() { _ = os.RemoveAll(work) }()
 	m := module.Version{Path: modulePath, Version: version}
 	zipPath := filepath.Join(work, "module.zip")
 	out, err := os.Create(zipPath)

@@ -1,0 +1,154 @@
+package behaviour
+
+import (
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+)
+
+// cookies returns a Cookie header value of n cookies.
+func cookies(n int) string {
+	parts := make([]string, n)
+	for i := range parts {
+		parts[i] = fmt.Sprintf("c%d=v", i)
+	}
+	return strings.Join(parts, "; ")
+}
+
+func testCookieFloods(t *testing.T, build Builder) {
+	rec := &recorder{}
+	h := mustBuild(t, build, rec, baseConfig(), "cookie-flood")
+	want := expectedMember(t, "", baseMembers, "00123")
+	for _, target := range []string{prefix + "/00123-001", "/api/catalog"} {
+		// Within the bound: the client's cookies are kept, and ours is read.
+		_, s := serve(h, rec, target, "Cookie", cookies(150))
+		if len(s.sticky) != 1 {
+			t.Fatalf("%s with 150 cookies: sticky %v, want exactly one", target, s.sticky)
+		}
+		if strings.HasPrefix(target, prefix) && s.sticky[0] != stickyValue(want) {
+			t.Errorf("%s with 150 cookies: sticky %v, want %s's", target, s.sticky, want)
+		}
+		floods := map[string][]string{
+			"3001 cookies":           {"Cookie", cookies(3001)},
+			"250 cookies in 2 lines": {"Cookie", cookies(125), "Cookie", cookies(125)},
+			"976 KiB of cookies":     {"Cookie", "big=" + strings.Repeat("x", 976<<10)},
+		}
+		for name, headers := range floods {
+			began := time.Now()
+			rw, s := serve(h, rec, target, headers...)
+			if rw.Code != http.StatusRequestHeaderFieldsTooLarge || s.called {
+				t.Errorf("%s, %s: status %d, next called %v; want 431 and next not called", target, name, rw.Code, s.called)
+			}
+			if body := rw.Body.String(); !strings.HasPrefix(body, "storeaffinity: ") || !oneLine(body) {
+				t.Errorf("%s, %s: body %q, want one line starting with 'storeaffinity: '", target, name, body)
+			}
+			if elapsed := time.Since(began); elapsed > time.Second {
+				t.Errorf("%s, %s: took %v", target, name, elapsed)
+			}
+		}
+	}
+}
+
+func testQueryDecoded(t *testing.T, build Builder) {
+	rec := &recorder{}
+	h := mustBuild(t, build, rec, baseConfig(), "query-decoded")
+	want := expectedMember(t, "", baseMembers, "00123")
+	for _, target := range []string{
+		"/ws?deviceId=00123-001",
+		"/ws?device%49d=00123-001",
+		"/ws?deviceId=00123%2D001",
+		"/ws?x=1&deviceId=00123-001&deviceId=00123-001",
+		"/ws?x=%zz&deviceId=00123-001",
+	} {
+		_, s := serve(h, rec, target)
+		if !s.called || len(s.sticky) != 1 || s.sticky[0] != stickyValue(want) {
+			t.Errorf("%s: sticky %v, want %s's (store 00123)", target, s.sticky, want)
+		}
+	}
+	rw, s := serve(h, rec, "/ws?deviceId=00123-001&device%49d=00456-001")
+	if rw.Code != http.StatusBadRequest || s.called {
+		t.Errorf("two different deviceId values: status %d, want 400", rw.Code)
+	}
+}
+
+func testHeaderLiteral(t *testing.T, build Builder) {
+	rec := &recorder{}
+	h := mustBuild(t, build, rec, baseConfig(), "header-literal")
+	for _, value := range []string{"00123-a%2D1", "00123-001, 00456-001", "00123 -001"} {
+		rw, s := serve(h, rec, "/api/x", "X-Device-Id", value)
+		if rw.Code != http.StatusBadRequest || s.called {
+			t.Errorf("header %q: status %d, next called %v; want 400 (read literally, it is not a device ID)", value, rw.Code, s.called)
+		}
+	}
+}
+
+func testTwoDeviceIDs(t *testing.T, build Builder) {
+	rec := &recorder{}
+	h := mustBuild(t, build, rec, baseConfig(), "two-ids")
+	refused := []struct {
+		name, target string
+		headers      []string
+	}{
+		{"two headers", "/api/x", []string{"X-Device-Id", "00123-001", "X-Device-Id", "00456-001"}},
+		{"header and query", "/ws?deviceId=00456-001", []string{"X-Device-Id", "00123-001"}},
+		{"path and header", prefix + "/00123-001", []string{"X-Device-Id", "00456-001"}},
+		{"path and query", prefix + "/00123-001?deviceId=00456-001", nil},
+	}
+	for _, tc := range refused {
+		rw, s := serve(h, rec, tc.target, tc.headers...)
+		if rw.Code != http.StatusBadRequest || s.called {
+			t.Errorf("%s: status %d, next called %v; want 400", tc.name, rw.Code, s.called)
+		}
+	}
+	want := expectedMember(t, "", baseMembers, "00123")
+	_, s := serve(h, rec, prefix+"/00123-001?deviceId=00123-001", "X-Device-Id", "00123-001")
+	wantSticky(t, s, want)
+}
+
+func testStampUnforgeable(t *testing.T, build Builder) {
+	rec := &recorder{}
+	h := mustBuild(t, build, rec, baseConfig(), "stamp")
+	forged := "00001;%20member=pos-0;%20x=0-001"
+	rw, s := serve(h, rec, prefix+"/"+forged)
+	if rw.Code != http.StatusBadRequest || s.called {
+		t.Errorf("device %q: status %d, want 400", forged, rw.Code)
+	}
+	want := "store=00123; member=" + expectedMember(t, "", baseMembers, "00123")
+	for _, target := range []string{prefix + "/00123-001", "/api/catalog"} {
+		_, s := serve(h, rec, target, "X_Store_Affinity", "member=pos-0", "X-Store_Affinity", "member=pos-0", "X_Store-Affinity", "member=pos-0")
+		for key := range s.header {
+			if strings.EqualFold(strings.ReplaceAll(key, "_", "-"), "X-Store-Affinity") && key != "X-Store-Affinity" {
+				t.Errorf("%s: the client's %s reached next", target, key)
+			}
+		}
+		stamps := s.header["X-Store-Affinity"]
+		if strings.HasPrefix(target, prefix) && (len(stamps) != 1 || stamps[0] != want) {
+			t.Errorf("%s: stamps %q, want [%q]", target, stamps, want)
+		}
+	}
+}
+
+// panicking is a next handler that panics as Traefik's proxy does when a streamed
+// response is cut.
+type panicking struct{}
+
+func (panicking) ServeHTTP(http.ResponseWriter, *http.Request) { panic(http.ErrAbortHandler) }
+
+func testPanicInNext(t *testing.T, build Builder) {
+	h := mustBuild(t, build, panicking{}, baseConfig(), "panic")
+	for i := 0; i < 3; i++ {
+		req := httptest.NewRequest(http.MethodGet, prefix+"/00123-001/events", nil)
+		req.Header.Set("Accept", "text/event-stream")
+		got := func() (recovered any) {
+			defer func() { recovered = recover() }()
+			h.ServeHTTP(httptest.NewRecorder(), req)
+			return nil
+		}()
+		if got != http.ErrAbortHandler {
+			t.Fatalf("panic %v reached the caller, want http.ErrAbortHandler passed on", got)
+		}
+	}
+}
