@@ -11,6 +11,7 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -145,7 +146,7 @@ func (r *Replica) serveTicket(w http.ResponseWriter, req *http.Request, store, d
 // serveStateless answers any other path with the replica name only.
 func (r *Replica) serveStateless(w http.ResponseWriter, req *http.Request) {
 	w.Header().Set("X-Replica", r.name)
-	writeJSON(w, Reply{Replica: r.name, Path: req.URL.Path, Affinity: req.Header.Get("X-Store-Affinity"), Cookie: req.Header.Get("Cookie")})
+	writeJSON(w, Reply{Replica: r.name, Path: req.URL.Path, Affinity: affinityAsRead(req.Header), Cookie: req.Header.Get("Cookie")})
 }
 
 // next advances and returns the store's sequence.
@@ -162,7 +163,7 @@ func (r *Replica) reply(req *http.Request, store, device string) Reply {
 		Store:    store,
 		Device:   device,
 		Seq:      r.next(store),
-		Affinity: req.Header.Get("X-Store-Affinity"),
+		Affinity: affinityAsRead(req.Header),
 		Path:     req.URL.Path,
 		Cookie:   req.Header.Get("Cookie"),
 	}
@@ -175,4 +176,18 @@ func StoreOf(device string) (string, bool) {
 		return "", false
 	}
 	return device[:i], true
+}
+
+// affinityAsRead returns X-Store-Affinity as a CGI-style backend reads it: every
+// header whose name is X-Store-Affinity once '_' is read as '-', in any case, joined
+// with ", ". A backend can trust it only when exactly one store and member come through.
+func affinityAsRead(h http.Header) string {
+	var values []string
+	for key, v := range h {
+		if strings.EqualFold(strings.ReplaceAll(key, "_", "-"), "X-Store-Affinity") {
+			values = append(values, v...)
+		}
+	}
+	sort.Strings(values)
+	return strings.Join(values, ", ")
 }

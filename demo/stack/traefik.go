@@ -29,6 +29,8 @@ type TraefikOptions struct {
 	Throttle time.Duration
 	// Plugins installs the plugin sources under Dir (default InstallPlugins).
 	Plugins func(dir string) error
+	// Debug serves Go's /debug/pprof and /debug/vars on the API entry point.
+	Debug bool
 	// LocalPlugins maps plugin aliases to module names (default both plugins of this
 	// repository under their usual aliases).
 	LocalPlugins map[string]string
@@ -145,7 +147,7 @@ func staticConfig(opts TraefikOptions, web, api string) (map[string]any, error) 
 			"web":     map[string]any{"address": web, "transport": map[string]any{"lifeCycle": lifeCycle}},
 			"traefik": map[string]any{"address": api, "transport": map[string]any{"lifeCycle": lifeCycle}},
 		},
-		"api":       map[string]any{"insecure": true, "dashboard": false},
+		"api":       map[string]any{"insecure": true, "dashboard": false, "debug": opts.Debug},
 		"providers": providers,
 		"experimental": map[string]any{
 			"abortOnPluginFailure": true,

@@ -26,6 +26,7 @@ type env struct {
 	replicas stack.Replicas
 	traefik  *stack.Traefik
 	client   *fleet.Client
+	debug    bool
 }
 
 // setup describes an env. Zero values give 3 replicas with static discovery.
@@ -38,6 +39,8 @@ type setup struct {
 	members  []string
 	app      stack.App
 	throttle time.Duration
+	// debug serves /debug/pprof and /debug/vars on Traefik's API entry point.
+	debug bool
 }
 
 // start runs replicas and a Traefik whose provider discovers them, and waits until
@@ -66,7 +69,7 @@ func start(t *testing.T, s setup) *env {
 	if s.app.DNS == nil && s.app.Static == nil {
 		s.app.Static = replicas.StaticServers()
 	}
-	e := &env{ctx: t.Context(), replicas: replicas}
+	e := &env{ctx: t.Context(), replicas: replicas, debug: s.debug}
 	e.traefik = e.startTraefik(t, s.app, s.throttle)
 	e.client = fleet.NewClient(e.traefik.WebURL)
 	if err := e.traefik.API.WaitMembers(e.ctx, middlewareName, members(s.members)); err != nil {
@@ -84,6 +87,7 @@ func (e *env) startTraefik(t *testing.T, a stack.App, throttle time.Duration) *s
 		Provider: stack.ProviderConfig(a),
 		Throttle: throttle,
 		Plugins:  installPlugins,
+		Debug:    e.debug,
 	})
 	if err != nil {
 		t.Fatal(err)

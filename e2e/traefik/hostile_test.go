@@ -1,0 +1,225 @@
+package traefik
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/storeaffinity/storeaffinity/demo/commerce"
+	"github.com/storeaffinity/storeaffinity/demo/fleet"
+	"github.com/storeaffinity/storeaffinity/demo/stack"
+)
+
+// deviceSources configures a device-ID header and query parameter on top of the path.
+var deviceSources = stack.App{Extra: map[string]any{"deviceIdHeader": "X-Device-Id", "deviceIdQuery": "deviceId"}}
+
+// restOwners returns each store's replica, from one REST call of its POS.
+func (e *env) restOwners(t *testing.T, stores []string) map[string]string {
+	t.Helper()
+	owner := map[string]string{}
+	for _, store := range stores {
+		resp, err := e.client.Ticket(e.ctx, store+"-"+fleet.POS)
+		if err != nil {
+			t.Fatal(err)
+		}
+		owner[store] = resp.Reply.Replica
+	}
+	return owner
+}
+
+// TestCookieFloodCannotPickReplica: Go finds no cookie at all among more than 3000, so
+// without a bound Traefik would pick a replica itself. Past the bound the request gets
+// 431; within it, the store's replica, and never a Set-Cookie.
+func TestCookieFloodCannotPickReplica(t *testing.T) {
+	e := start(t, setup{})
+	stores := fleet.StoreIDs(30)
+	owner := e.restOwners(t, stores)
+	flood := make([]string, 3001)
+	for i := range flood {
+		flood[i] = fmt.Sprintf("c%d=v", i)
+	}
+	for _, tc := range []struct {
+		name   string
+		cookie string
+		status int
+	}{
+		{"3001 cookies", strings.Join(flood, "; "), http.StatusRequestHeaderFieldsTooLarge},
+		{"150 cookies", strings.Join(flood[:150], "; "), http.StatusOK},
+	} {
+		for _, store := range stores {
+			forged := *e.client
+			forged.Header = http.Header{"Cookie": {tc.cookie}}
+			resp, err := forged.Ticket(e.ctx, store+"-"+fleet.CX)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if resp.Status != tc.status {
+				t.Fatalf("%s, store %s: status %d %q, want %d", tc.name, store, resp.Status, resp.Body, tc.status)
+			}
+			if tc.status == http.StatusOK && resp.Reply.Replica != owner[store] {
+				t.Errorf("%s, store %s: reached %s, want %s", tc.name, store, resp.Reply.Replica, owner[store])
+			}
+			if cookies := resp.Header.Values("Set-Cookie"); len(cookies) > 0 {
+				t.Errorf("%s, store %s: Set-Cookie %v", tc.name, store, cookies)
+			}
+		}
+	}
+}
+
+// TestDeviceIDReadAsTheBackendReadsIt: a percent-encoded query name reaches the store's
+// replica, as the backend decodes it; a header is read literally; two different device
+// IDs in one request are refused.
+func TestDeviceIDReadAsTheBackendReadsIt(t *testing.T) {
+	e := start(t, setup{app: deviceSources})
+	stores := fleet.StoreIDs(30)
+	owner := e.restOwners(t, stores)
+	for _, store := range stores {
+		for _, query := range []string{"deviceId=" + store + "-003", "device%49d=" + store + "-003", "deviceId=" + store + "%2D003"} {
+			resp, err := e.client.Get(e.ctx, "/api/catalog?"+query)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if resp.Reply.Replica != owner[store] {
+				t.Errorf("?%s reached %s, the store's replica is %s", query, resp.Reply.Replica, owner[store])
+			}
+		}
+	}
+	refused := []http.Header{
+		{"X-Device-Id": {"00123-a%2D1"}},
+		{"X-Device-Id": {"00123-001", "00456-001"}},
+	}
+	for _, header := range refused {
+		c := *e.client
+		c.Header = header
+		if resp, err := c.Get(e.ctx, "/api/catalog?deviceId=00123-001"); err != nil || resp.Status != http.StatusBadRequest {
+			t.Errorf("header %v: status %d (%v), want 400", header, resp.Status, err)
+		}
+	}
+	if resp, err := e.client.Get(e.ctx, "/api/catalog?deviceId=00123-001&device%49d=00456-001"); err != nil || resp.Status != http.StatusBadRequest {
+		t.Errorf("two deviceId values: status %d (%v), want 400", resp.Status, err)
+	}
+}
+
+// TestStampCannotBeForged: a device ID that would add a member to the stamp is refused,
+// and a client's X_Store_Affinity (which CGI-style backends read as X-Store-Affinity)
+// never reaches the backend, so it reads exactly one store and one member.
+func TestStampCannotBeForged(t *testing.T) {
+	e := start(t, setup{})
+	resp, err := e.client.Get(e.ctx, commerce.Prefix+"/00001;%20member=pos-pos-0;%20x=0-001/"+commerce.TicketPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.Status != http.StatusBadRequest {
+		t.Errorf("device ID with '; member=': status %d, want 400", resp.Status)
+	}
+	owner := e.restOwners(t, []string{"00123"})["00123"]
+	forged := *e.client
+	forged.Header = http.Header{"X_store_affinity": {"store=00123; member=pos-pos-0"}, "X-Store_affinity": {"member=pos-pos-1"}}
+	for _, path := range []string{fleet.DevicePath("00123-001", commerce.TicketPath), "/api/catalog"} {
+		resp, err := forged.Get(e.ctx, path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := ""
+		if strings.HasPrefix(path, commerce.Prefix) {
+			want = affinity("00123", member(owner))
+		}
+		if resp.Reply.Affinity != want {
+			t.Errorf("%s: the backend reads X-Store-Affinity as %q, want %q", path, resp.Reply.Affinity, want)
+		}
+	}
+}
+
+// TestCutStreamsReleaseMemory opens and cuts 1,000 SSE streams through Traefik (each
+// cut makes Traefik's proxy panic with http.ErrAbortHandler) and checks that Traefik's
+// heap after a collection returns to where it was.
+func TestCutStreamsReleaseMemory(t *testing.T) {
+	e := start(t, setup{debug: true})
+	cutStreams(t, e, 1000) // the same devices as below: route caches and pools are warm
+	before := heapAfterGC(t, e)
+	cutStreams(t, e, 1000)
+	after := heapAfterGC(t, e)
+	t.Logf("Traefik's heap after a GC: %.2f MiB before 1000 cut SSE streams, %.2f MiB after (%+.2f MiB)",
+		mib(before), mib(after), mib(after)-mib(before))
+	if after > before+512<<10 {
+		t.Errorf("1000 cut streams grew Traefik's heap by %.2f MiB", mib(after)-mib(before))
+	}
+	checkNoPanic(t, e.traefik)
+}
+
+// cutStreams opens n SSE streams of distinct stores, reads one event of each, and cuts it.
+func cutStreams(t *testing.T, e *env, n int) {
+	t.Helper()
+	transport := &http.Transport{DisableKeepAlives: true}
+	defer transport.CloseIdleConnections()
+	client := &http.Client{Transport: transport}
+	for i := 0; i < n; i++ {
+		device := fmt.Sprintf("%05d-001", 50000+i)
+		req, err := http.NewRequestWithContext(e.ctx, http.MethodGet, e.traefik.WebURL+fleet.DevicePath(device, commerce.EventsPath)+"?interval=5ms", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Accept", "text/event-stream")
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		reader := bufio.NewReader(resp.Body)
+		line, err := reader.ReadString('\n')
+		for j := 0; err == nil && !strings.HasPrefix(line, "data: ") && j < 5; j++ {
+			line, err = reader.ReadString('\n')
+		}
+		if err != nil || !strings.HasPrefix(line, "data: ") {
+			t.Fatalf("stream %s: no event (last line %q, %v)", device, line, err)
+		}
+		_ = resp.Body.Close() // cuts the stream
+	}
+}
+
+// heapAfterGC returns Traefik's live heap (memstats.HeapAlloc) after a collection,
+// taken when it has settled: the cut streams' handlers end a little after the cut.
+func heapAfterGC(t *testing.T, e *env) uint64 {
+	t.Helper()
+	time.Sleep(time.Second)
+	var last uint64
+	for i := 0; i < 3; i++ {
+		ctx, cancel := context.WithTimeout(e.ctx, 10*time.Second)
+		resp, err := httpGet(ctx, e.traefik.API.BaseURL+"/debug/pprof/heap?gc=1")
+		cancel()
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = resp.Body.Close()
+		ctx, cancel = context.WithTimeout(e.ctx, 10*time.Second)
+		resp, err = httpGet(ctx, e.traefik.API.BaseURL+"/debug/vars")
+		if err != nil {
+			cancel()
+			t.Fatal(err)
+		}
+		var vars struct{ Memstats runtime.MemStats }
+		err = json.NewDecoder(resp.Body).Decode(&vars)
+		_ = resp.Body.Close()
+		cancel()
+		if err != nil {
+			t.Fatal(err)
+		}
+		last = vars.Memstats.HeapAlloc
+	}
+	return last
+}
+
+func httpGet(ctx context.Context, url string) (*http.Response, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return nil, err
+	}
+	return http.DefaultClient.Do(req)
+}
+
+func mib(bytes uint64) float64 { return float64(bytes) / (1 << 20) }
