@@ -13,6 +13,10 @@ import (
 // "_" (member = target), else A and AAAA records (member = address) with a fixed port.
 // With a configured resolver, SRV targets are resolved through it too, because Traefik
 // reaches servers through the system resolver, which may not know the zone.
+//
+// Names are looked up rooted, so no search list applies, and with StrictErrors, so a
+// failed query is never mistaken for an empty answer: only an authoritative "no such
+// name" or "no records" empties the member list.
 type dnsSource struct {
 	name           string
 	port           int
@@ -24,7 +28,7 @@ type dnsSource struct {
 }
 
 func newDNSSource(key string, cfg *DNSDiscovery) (*dnsSource, error) {
-	s := &dnsSource{name: strings.TrimSpace(cfg.Name), resolver: net.DefaultResolver}
+	s := &dnsSource{name: strings.TrimSpace(cfg.Name), resolver: &net.Resolver{PreferGo: true, StrictErrors: true}}
 	if s.name == "" {
 		return nil, fmt.Errorf("%s.name: empty", key)
 	}
@@ -57,7 +61,8 @@ func newDNSSource(key string, cfg *DNSDiscovery) (*dnsSource, error) {
 		}
 		s.resolveTargets = true
 		s.resolver = &net.Resolver{
-			PreferGo: true,
+			PreferGo:     true,
+			StrictErrors: true,
 			Dial: func(ctx context.Context, network, _ string) (net.Conn, error) {
 				var d net.Dialer
 				return d.DialContext(ctx, network, address)
@@ -111,7 +116,7 @@ func (s *dnsSource) lookup(ctx context.Context) ([]member, bool) {
 	defer cancel()
 	var members []member
 	if strings.HasPrefix(s.name, "_") {
-		_, records, err := s.resolver.LookupSRV(ctx, "", "", s.name)
+		_, records, err := s.resolver.LookupSRV(ctx, "", "", rooted(s.name))
 		if err != nil {
 			return nil, notFound(err)
 		}
@@ -123,9 +128,9 @@ func (s *dnsSource) lookup(ctx context.Context) ([]member, bool) {
 			}
 			host := target
 			if s.resolveTargets {
-				addresses, err := s.resolver.LookupIPAddr(ctx, target)
-				if err != nil && !notFound(err) {
-					return nil, false
+				addresses, ok := s.addresses(ctx, target)
+				if !ok {
+					return nil, false // a target that failed to resolve may still be up
 				}
 				if len(addresses) == 0 {
 					continue // a target without an address is not a member
@@ -136,23 +141,46 @@ func (s *dnsSource) lookup(ctx context.Context) ([]member, bool) {
 		}
 		return members, true
 	}
-	addresses, err := s.resolver.LookupIPAddr(ctx, s.name)
-	if err != nil {
-		return nil, notFound(err)
+	addresses, ok := s.addresses(ctx, s.name)
+	if !ok {
+		return nil, false
 	}
-	for _, a := range addresses {
-		ip := a.IP.String()
-		members = append(members, member{Name: ip, URL: s.url(ip, s.port)})
+	for _, ip := range addresses {
+		members = append(members, member{Name: ip.String(), URL: s.url(ip.String(), s.port)})
 	}
 	return members, true
 }
 
+// addresses returns the A and AAAA records of host, asked for separately: the resolver
+// merges one family's failure with the other's empty answer into "no such host". It
+// reports false unless both answers are authoritative.
+func (s *dnsSource) addresses(ctx context.Context, host string) ([]net.IP, bool) {
+	var all []net.IP
+	for _, network := range []string{"ip4", "ip6"} {
+		ips, err := s.resolver.LookupIP(ctx, network, rooted(host))
+		if err != nil && !notFound(err) {
+			return nil, false
+		}
+		all = append(all, ips...)
+	}
+	return all, true
+}
+
+// rooted returns name with the final dot that makes it absolute, so that the
+// resolver tries no search list (Kubernetes pods have ndots:5 and several domains).
+func rooted(name string) string {
+	if strings.HasSuffix(name, ".") || net.ParseIP(name) != nil {
+		return name
+	}
+	return name + "."
+}
+
 // preferredAddress returns the lowest IPv4 address, else the lowest IPv6 address, so
 // that every proxy picks the same one.
-func preferredAddress(addresses []net.IPAddr) string {
+func preferredAddress(addresses []net.IP) string {
 	best, bestIsV4 := "", false
 	for _, a := range addresses {
-		ip, isV4 := a.IP.String(), a.IP.To4() != nil
+		ip, isV4 := a.String(), a.To4() != nil
 		if best == "" || (isV4 && !bestIsV4) || (isV4 == bestIsV4 && ip < best) {
 			best, bestIsV4 = ip, isV4
 		}
@@ -164,7 +192,9 @@ func (s *dnsSource) url(host string, port int) string {
 	return s.scheme + "://" + net.JoinHostPort(host, strconv.Itoa(port))
 }
 
-// notFound reports whether err says the name has no records (as opposed to a failure).
+// notFound reports whether err is an authoritative answer that the name does not
+// exist or has no records, as opposed to a failure (timeout, SERVFAIL). A plain type
+// assertion, not errors.As, because Yaegi mishandles errors.As.
 func notFound(err error) bool {
 	dnsErr, ok := err.(*net.DNSError)
 	return ok && dnsErr.IsNotFound

@@ -3,8 +3,11 @@ package provider
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
+	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -19,16 +22,23 @@ type HealthCheck struct {
 	Timeout  string `json:"timeout,omitempty"`  // default 1s
 	Fails    int    `json:"fails,omitempty"`    // default 2
 	Passes   int    `json:"passes,omitempty"`   // default 2
+	// PanicThreshold is Envoy's healthy panic threshold, such as "50%" or "0.5": when
+	// fewer than this share of the discovered members are healthy, every discovered
+	// member is a member again. Default 50%; "0" turns it off.
+	PanicThreshold string `json:"panicThreshold,omitempty"`
 }
 
 // healthSource filters the members of another source by health probes.
 type healthSource struct {
-	inner    source
-	path     string
-	interval time.Duration
-	fails    int
-	passes   int
-	client   *http.Client
+	key            string
+	inner          source
+	path           string
+	interval       time.Duration
+	fails          int
+	passes         int
+	panicThreshold float64 // share of healthy members below which all members stay
+	client         *http.Client
+	stderr         io.Writer
 }
 
 // memberHealth is a member's probe record.
@@ -42,7 +52,7 @@ type memberHealth struct {
 }
 
 func newHealthSource(key string, cfg *HealthCheck, inner source) (*healthSource, error) {
-	h := &healthSource{inner: inner, path: strings.TrimSpace(cfg.Path)}
+	h := &healthSource{key: key, inner: inner, path: strings.TrimSpace(cfg.Path), stderr: os.Stderr}
 	if h.path == "" {
 		h.path = "/"
 	}
@@ -62,6 +72,9 @@ func newHealthSource(key string, cfg *HealthCheck, inner source) (*healthSource,
 	}
 	if h.passes, err = parseCount(cfg.Passes, 2); err != nil {
 		return nil, fmt.Errorf("%s.passes: %w", key, err)
+	}
+	if h.panicThreshold, err = parsePanicThreshold(cfg.PanicThreshold); err != nil {
+		return nil, fmt.Errorf("%s.panicThreshold: %w", key, err)
 	}
 	transport := http.DefaultTransport.(*http.Transport).Clone()
 	transport.DisableKeepAlives = true
@@ -86,6 +99,26 @@ func parseCount(n, fallback int) (int, error) {
 	return n, nil
 }
 
+// parsePanicThreshold reads a share such as "50%" or "0.5"; empty means 50%.
+func parsePanicThreshold(s string) (float64, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return 0.5, nil
+	}
+	number, percent := strings.CutSuffix(s, "%")
+	share, err := strconv.ParseFloat(strings.TrimSpace(number), 64)
+	if err != nil {
+		return 0, fmt.Errorf("%q is not a share such as 50%% or 0.5", s)
+	}
+	if percent {
+		share /= 100
+	}
+	if !(share >= 0 && share <= 1) {
+		return 0, fmt.Errorf("%q is not between 0%% and 100%% (0 to 1 without %%)", s)
+	}
+	return share, nil
+}
+
 func (h *healthSource) run(ctx context.Context, update func([]member)) {
 	discovered := make(chan []member)
 	done := make(chan struct{})
@@ -104,7 +137,7 @@ func (h *healthSource) run(ctx context.Context, update func([]member)) {
 	defer ticker.Stop()
 	states := make(map[string]*memberHealth)
 	round := 0
-	last, reported := "", false
+	last, reported, panicking := "", false, false
 	for {
 		select {
 		case <-ctx.Done():
@@ -131,22 +164,45 @@ func (h *healthSource) run(ctx context.Context, update func([]member)) {
 		if round == 0 || ctx.Err() != nil {
 			continue
 		}
-		healthy := []member{}
-		key := ""
-		for _, state := range states {
-			if state.healthy {
-				healthy = append(healthy, state.member)
+		members, healthy, belowThreshold := h.members(states)
+		if belowThreshold != panicking {
+			panicking = belowThreshold
+			if panicking {
+				fmt.Fprintf(h.stderr, "%s: %d of %d members healthy, below panicThreshold; every member stays\n", h.key, healthy, len(states))
 			}
 		}
-		healthy = sortMembers(healthy)
-		for _, m := range healthy {
+		key := ""
+		for _, m := range members {
 			key += m.Name + "=" + m.URL + ","
 		}
 		if !reported || key != last {
 			last, reported = key, true
-			update(healthy)
+			update(members)
 		}
 	}
+}
+
+// members returns the healthy members, sorted, and how many there are; when fewer
+// than panicThreshold of the discovered members are healthy, it returns all of them
+// and reports true (Envoy's healthy panic threshold: a probe that breaks everywhere
+// at once is more likely the probe than the fleet).
+func (h *healthSource) members(states map[string]*memberHealth) ([]member, int, bool) {
+	healthy, all := []member{}, []member{}
+	for _, state := range states {
+		all = append(all, state.member)
+		if state.healthy {
+			healthy = append(healthy, state.member)
+		}
+	}
+	// Yaegi v0.16.1 panics on a return that mixes a call and len(); use locals.
+	count := len(healthy)
+	panicking := float64(count) < h.panicThreshold*float64(len(all))
+	chosen := healthy
+	if panicking {
+		chosen = all
+	}
+	chosen = sortMembers(chosen)
+	return chosen, count, panicking
 }
 
 // probe checks members concurrently: all of them, or only the never-probed ones.

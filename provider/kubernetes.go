@@ -3,6 +3,7 @@ package provider
 import (
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"sort"
@@ -20,8 +21,13 @@ type kubernetesSource struct {
 	port      string // name or number; empty means the slice's only port
 	scheme    string
 
-	minBackoff time.Duration
-	maxBackoff time.Duration
+	minBackoff  time.Duration
+	maxBackoff  time.Duration
+	steadyWatch time.Duration // a watch this long needs no backoff, even without events
+
+	// Traefik logs plugin stdout at DEBUG and stderr at ERROR; tests replace them.
+	stdout io.Writer
+	stderr io.Writer
 }
 
 func newKubernetesSource(key string, cfg *KubernetesDiscovery) (*kubernetesSource, error) {
@@ -49,19 +55,24 @@ func newKubernetesSource(key string, cfg *KubernetesDiscovery) (*kubernetesSourc
 		return nil, err
 	}
 	return &kubernetesSource{
-		client:     client,
-		namespace:  namespace,
-		selector:   "kubernetes.io/service-name=" + service,
-		port:       port,
-		scheme:     scheme,
-		minBackoff: 200 * time.Millisecond,
-		maxBackoff: 10 * time.Second,
+		client:      client,
+		namespace:   namespace,
+		selector:    "kubernetes.io/service-name=" + service,
+		port:        port,
+		scheme:      scheme,
+		minBackoff:  200 * time.Millisecond,
+		maxBackoff:  10 * time.Second,
+		steadyWatch: 10 * time.Second,
+		stdout:      os.Stdout,
+		stderr:      os.Stderr,
 	}, nil
 }
 
 // run lists and watches until ctx ends. Watches resume from the last resourceVersion;
-// a 410 Gone lists again; errors back off exponentially and report nothing, so the
-// last good member list stays in place while the API server is unreachable.
+// a 410 Gone lists again. Every retry backs off exponentially, including a watch that
+// ends at once and a 410 that recurs; the backoff resets only after a watch that
+// delivered an event or lasted steadyWatch. Errors report nothing, so the last good
+// member list stays in place while the API server is unreachable.
 func (s *kubernetesSource) run(ctx context.Context, update func([]member)) {
 	backoff := s.minBackoff
 	for ctx.Err() == nil {
@@ -73,7 +84,6 @@ func (s *kubernetesSource) run(ctx context.Context, update func([]member)) {
 			backoff = s.nextBackoff(backoff)
 			continue
 		}
-		backoff = s.minBackoff
 		slices := make(map[string]*endpointSlice)
 		for i := range list.Items {
 			slices[list.Items[i].Metadata.Name] = &list.Items[i]
@@ -89,31 +99,40 @@ func (s *kubernetesSource) run(ctx context.Context, update func([]member)) {
 			update(s.members(slices))
 		}
 		for ctx.Err() == nil {
+			started := time.Now()
 			next, err := s.client.watch(ctx, s.namespace, s.selector, resourceVersion, handle)
-			if next != resourceVersion {
+			progressed := next != resourceVersion || time.Since(started) >= s.steadyWatch
+			resourceVersion = next
+			if progressed {
 				backoff = s.minBackoff
 			}
-			resourceVersion = next
-			if err == errGone {
-				fmt.Fprintf(os.Stdout, "kubernetes discovery of %s in namespace %s: resourceVersion %s is gone; listing again\n", s.selector, s.namespace, resourceVersion)
+			if err == errGone && progressed {
+				fmt.Fprintf(s.stdout, "kubernetes discovery of %s in namespace %s: resourceVersion %s is gone; listing again\n", s.selector, s.namespace, resourceVersion)
 				break
 			}
-			if err != nil {
-				if !s.pause(ctx, err, backoff) {
-					return
-				}
-				backoff = s.nextBackoff(backoff)
+			if err == nil && progressed {
+				continue
+			}
+			if err == nil {
+				err = fmt.Errorf("watch ended after %s without an event", time.Since(started).Round(time.Millisecond))
+			}
+			if !s.pause(ctx, err, backoff) {
+				return
+			}
+			backoff = s.nextBackoff(backoff)
+			if err == errGone {
+				break
 			}
 		}
 	}
 }
 
-// pause logs err and waits d; it reports false when ctx ended first.
+// pause logs err, without the token, and waits d; it reports false when ctx ended first.
 func (s *kubernetesSource) pause(ctx context.Context, err error, d time.Duration) bool {
 	if ctx.Err() != nil {
 		return false
 	}
-	fmt.Fprintf(os.Stderr, "kubernetes discovery of %s in namespace %s: %v (retry in %s)\n", s.selector, s.namespace, err, d)
+	fmt.Fprintf(s.stderr, "kubernetes discovery of %s in namespace %s: %s (retry in %s)\n", s.selector, s.namespace, s.client.redact(err.Error()), d)
 	timer := time.NewTimer(d)
 	defer timer.Stop()
 	select {

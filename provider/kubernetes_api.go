@@ -78,6 +78,7 @@ type kubernetesClient struct {
 	endpoint  string // https://host:port, no trailing slash
 	token     string
 	tokenFile string
+	sent      string // the token last sent, which redact hides too
 	http      *http.Client
 
 	watchTimeout time.Duration // asked of the server
@@ -164,11 +165,15 @@ func (c *kubernetesClient) get(ctx context.Context, path string, query url.Value
 		return nil, err
 	}
 	if token != "" {
+		c.sent = token
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
 	req.Header.Set("Accept", "application/json")
 	resp, err := c.http.Do(req)
 	if err != nil {
+		if text := c.redact(err.Error()); text != err.Error() {
+			return nil, errors.New(text)
+		}
 		return nil, err
 	}
 	if resp.StatusCode != http.StatusOK {
@@ -177,9 +182,20 @@ func (c *kubernetesClient) get(ctx context.Context, path string, query url.Value
 		if resp.StatusCode == http.StatusGone {
 			return nil, errGone
 		}
-		return nil, fmt.Errorf("GET %s: %s: %s", path, resp.Status, strings.TrimSpace(string(body)))
+		return nil, fmt.Errorf("GET %s: %s: %s", path, resp.Status, c.redact(strings.TrimSpace(string(body))))
 	}
 	return resp, nil
+}
+
+// redact hides the bearer token in text, such as an error body from a proxy that
+// quotes the request's headers, so that no error message or log line carries it.
+func (c *kubernetesClient) redact(text string) string {
+	for _, token := range []string{c.token, c.sent} {
+		if token != "" {
+			text = strings.ReplaceAll(text, token, "[redacted]")
+		}
+	}
+	return text
 }
 
 func slicesPath(namespace string) string {
@@ -240,7 +256,7 @@ func (c *kubernetesClient) watch(ctx context.Context, namespace, selector, resou
 			if status.Code == http.StatusGone {
 				return resourceVersion, errGone
 			}
-			return resourceVersion, fmt.Errorf("watch error %d %s: %s", status.Code, status.Reason, status.Message)
+			return resourceVersion, fmt.Errorf("watch error %d %s: %s", status.Code, status.Reason, c.redact(status.Message))
 		}
 		var slice endpointSlice
 		if err := json.Unmarshal(event.Object, &slice); err != nil {

@@ -1,0 +1,295 @@
+package provider
+
+import (
+	"context"
+	"encoding/binary"
+	"net"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// DNS record types and response codes the test responder uses.
+const (
+	dnsTypeA    = 1
+	dnsTypeAAAA = 28
+	dnsTypeSRV  = 33
+
+	dnsNoError  = 0
+	dnsServFail = 2
+	dnsNXDomain = 3
+)
+
+// dnsAnswer is the responder's answer to one question: a response code and the rdata
+// of each answer record. A question the responder has no answer for gets NXDOMAIN.
+type dnsAnswer struct {
+	rcode   int
+	records [][]byte
+	delay   time.Duration // held back this long, so that it arrives after the others
+}
+
+// dnsResponder is a minimal UDP DNS server on 127.0.0.1 that answers questions,
+// keyed "name type" such as "pos.example. 1", from a table.
+type dnsResponder struct {
+	conn    net.PacketConn
+	answers map[string]dnsAnswer
+
+	mu    sync.Mutex
+	asked []string
+}
+
+func newDNSResponder(t *testing.T, answers map[string]dnsAnswer) *dnsResponder {
+	t.Helper()
+	conn, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &dnsResponder{conn: conn, answers: answers}
+	done := make(chan struct{})
+	go r.serve(done)
+	t.Cleanup(func() {
+		conn.Close()
+		<-done
+	})
+	return r
+}
+
+// serve answers queries until the connection is closed.
+func (r *dnsResponder) serve(done chan struct{}) {
+	var delayed sync.WaitGroup
+	defer close(done)
+	defer delayed.Wait()
+	buf := make([]byte, 1500)
+	for {
+		n, from, err := r.conn.ReadFrom(buf)
+		if err != nil {
+			return
+		}
+		reply, delay := r.reply(buf[:n])
+		if reply == nil {
+			continue
+		}
+		if delay == 0 {
+			_, _ = r.conn.WriteTo(reply, from)
+			continue
+		}
+		delayed.Add(1)
+		go func(reply []byte, from net.Addr, delay time.Duration) {
+			defer delayed.Done()
+			time.Sleep(delay)
+			_, _ = r.conn.WriteTo(reply, from)
+		}(reply, from, delay)
+	}
+}
+
+// reply builds the response to one query and says how long to hold it back; the
+// response is nil for a query it cannot parse.
+func (r *dnsResponder) reply(query []byte) ([]byte, time.Duration) {
+	if len(query) < 12 {
+		return nil, 0
+	}
+	var labels []string
+	end := 12
+	for end < len(query) && query[end] != 0 {
+		size := int(query[end])
+		if end+1+size > len(query) {
+			return nil, 0
+		}
+		labels = append(labels, string(query[end+1:end+1+size]))
+		end += 1 + size
+	}
+	end += 5 // the root label, then type and class
+	if end > len(query) {
+		return nil, 0
+	}
+	qtype := int(binary.BigEndian.Uint16(query[end-4:]))
+	key := strings.ToLower(strings.Join(labels, ".")) + ". " + strconv.Itoa(qtype)
+	r.mu.Lock()
+	r.asked = append(r.asked, key)
+	r.mu.Unlock()
+	answer, ok := r.answers[key]
+	if !ok {
+		answer = dnsAnswer{rcode: dnsNXDomain}
+	}
+	// Header: the query's ID and RD bit; QR, AA and RA set; one question.
+	reply := []byte{query[0], query[1], 0x84 | query[2]&0x01, 0x80 | byte(answer.rcode), 0, 1, 0, byte(len(answer.records)), 0, 0, 0, 0}
+	reply = append(reply, query[12:end]...)
+	for _, rdata := range answer.records {
+		reply = append(reply, 0xc0, 12) // the question's name
+		reply = binary.BigEndian.AppendUint16(reply, uint16(qtype))
+		reply = append(reply, 0, 1, 0, 0, 0, 60) // class IN, TTL 60
+		reply = binary.BigEndian.AppendUint16(reply, uint16(len(rdata)))
+		reply = append(reply, rdata...)
+	}
+	return reply, answer.delay
+}
+
+// questions returns the questions asked so far, sorted and without repeats.
+func (r *dnsResponder) questions() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	seen := make(map[string]bool)
+	var out []string
+	for _, q := range r.asked {
+		if !seen[q] {
+			seen[q] = true
+			out = append(out, q)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+func ipRecord(ip string) []byte {
+	parsed := net.ParseIP(ip)
+	if v4 := parsed.To4(); v4 != nil {
+		return v4
+	}
+	return parsed.To16()
+}
+
+func srvRecord(port int, target string) []byte {
+	rdata := []byte{0, 10, 0, 10} // priority, weight
+	rdata = binary.BigEndian.AppendUint16(rdata, uint16(port))
+	for _, label := range strings.Split(strings.TrimSuffix(target, "."), ".") {
+		rdata = append(rdata, byte(len(label)))
+		rdata = append(rdata, label...)
+	}
+	return append(rdata, 0)
+}
+
+func TestDNSOnlyAuthoritativeAnswersChangeMembers(t *testing.T) {
+	const srvName = "_http._tcp.pos.example."
+	srv := func(targets ...string) dnsAnswer {
+		answer := dnsAnswer{}
+		for _, target := range targets {
+			answer.records = append(answer.records, srvRecord(8080, target))
+		}
+		return answer
+	}
+	addresses := func(ips ...string) dnsAnswer {
+		answer := dnsAnswer{}
+		for _, ip := range ips {
+			answer.records = append(answer.records, ipRecord(ip))
+		}
+		return answer
+	}
+	servFail, noData := dnsAnswer{rcode: dnsServFail}, dnsAnswer{rcode: dnsNoError}
+	// NODATA after SERVFAIL: Go's default resolver reports whichever came last.
+	lateNoData := dnsAnswer{rcode: dnsNoError, delay: 50 * time.Millisecond}
+	tests := []struct {
+		name    string
+		lookup  string // the configured name
+		answers map[string]dnsAnswer
+		want    string // members, or "keep" when the lookup must keep the last list
+	}{
+		{
+			name:   "SRV targets resolved through the resolver",
+			lookup: "_http._tcp.pos.example",
+			answers: map[string]dnsAnswer{
+				srvName + " 33":         srv("pos-1.pos.example.", "pos-0.pos.example."),
+				"pos-0.pos.example. 1":  addresses("10.0.0.1"),
+				"pos-0.pos.example. 28": noData,
+				"pos-1.pos.example. 1":  addresses("10.0.0.2"),
+				"pos-1.pos.example. 28": addresses("fd00::2"),
+			},
+			want: "pos-0.pos.example=http://10.0.0.1:8080 pos-1.pos.example=http://10.0.0.2:8080",
+		},
+		{
+			name:    "SRV SERVFAIL keeps the last list",
+			lookup:  "_http._tcp.pos.example",
+			answers: map[string]dnsAnswer{srvName + " 33": servFail},
+			want:    "keep",
+		},
+		{
+			name:    "SRV NXDOMAIN means no members",
+			lookup:  "_http._tcp.pos.example",
+			answers: map[string]dnsAnswer{},
+			want:    "",
+		},
+		{
+			name:    "SRV NODATA means no members",
+			lookup:  "_http._tcp.pos.example",
+			answers: map[string]dnsAnswer{srvName + " 33": noData},
+			want:    "",
+		},
+		{
+			name:   "SRV target SERVFAIL keeps the last list",
+			lookup: "_http._tcp.pos.example",
+			answers: map[string]dnsAnswer{
+				srvName + " 33":         srv("pos-0.pos.example.", "pos-1.pos.example."),
+				"pos-0.pos.example. 1":  addresses("10.0.0.1"),
+				"pos-0.pos.example. 28": noData,
+				"pos-1.pos.example. 1":  servFail,
+				"pos-1.pos.example. 28": lateNoData,
+			},
+			want: "keep",
+		},
+		{
+			name:   "SRV target NXDOMAIN leaves that target out",
+			lookup: "_http._tcp.pos.example",
+			answers: map[string]dnsAnswer{
+				srvName + " 33":         srv("pos-0.pos.example.", "pos-1.pos.example."),
+				"pos-0.pos.example. 1":  addresses("10.0.0.1"),
+				"pos-0.pos.example. 28": noData,
+			},
+			want: "pos-0.pos.example=http://10.0.0.1:8080",
+		},
+		{
+			name:    "A and AAAA records",
+			lookup:  "pos.example",
+			answers: map[string]dnsAnswer{"pos.example. 1": addresses("10.0.0.2", "10.0.0.1"), "pos.example. 28": addresses("fd00::1")},
+			want:    "10.0.0.1=http://10.0.0.1:80 10.0.0.2=http://10.0.0.2:80 fd00::1=http://[fd00::1]:80",
+		},
+		{
+			name:    "A SERVFAIL and AAAA NODATA keeps the last list",
+			lookup:  "pos.example",
+			answers: map[string]dnsAnswer{"pos.example. 1": servFail, "pos.example. 28": lateNoData},
+			want:    "keep",
+		},
+		{
+			name:    "A and AAAA NXDOMAIN means no members",
+			lookup:  "pos.example",
+			answers: map[string]dnsAnswer{},
+			want:    "",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			responder := newDNSResponder(t, tt.answers)
+			src, err := newDNSSource("dns", &DNSDiscovery{Name: tt.lookup, Port: portFor(tt.lookup), Resolver: responder.conn.LocalAddr().String()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			members, ok := src.lookup(context.Background())
+			got := "keep"
+			if ok {
+				var pairs []string
+				for _, m := range sortMembers(members) {
+					pairs = append(pairs, m.Name+"="+m.URL)
+				}
+				got = strings.Join(pairs, " ")
+			}
+			if got != tt.want {
+				t.Errorf("lookup = %q, want %q", got, tt.want)
+			}
+			// Only the rooted names: a search list must never be tried.
+			for _, q := range responder.questions() {
+				if !strings.HasSuffix(strings.Fields(q)[0], ".pos.example.") && !strings.HasPrefix(q, "pos.example. ") {
+					t.Errorf("asked %q, a name outside the configured one", q)
+				}
+			}
+		})
+	}
+}
+
+// portFor gives A/AAAA lookups their port; SRV lookups use the record's port.
+func portFor(name string) string {
+	if strings.HasPrefix(name, "_") {
+		return ""
+	}
+	return "80"
+}
