@@ -4,9 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net"
 	"os"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -151,59 +149,11 @@ func (s *kubernetesSource) nextBackoff(d time.Duration) time.Duration {
 	return d
 }
 
-// members returns the ready, non-terminating endpoints of all slices, named after
-// targetRef.name, else hostname, else address.
+// members returns the ready endpoints of all slices (see SliceEndpoints).
 func (s *kubernetesSource) members(slices map[string]*endpointSlice) []member {
-	names := make([]string, 0, len(slices))
-	for name := range slices {
-		names = append(names, name)
+	list := make([]*endpointSlice, 0, len(slices))
+	for _, slice := range slices {
+		list = append(list, slice)
 	}
-	sort.Strings(names)
-	members := []member{}
-	for _, sliceName := range names {
-		slice := slices[sliceName]
-		port, ok := s.slicePort(slice)
-		if !ok {
-			continue
-		}
-		for _, ep := range slice.Endpoints {
-			ready := ep.Conditions.Ready == nil || *ep.Conditions.Ready
-			terminating := ep.Conditions.Terminating != nil && *ep.Conditions.Terminating
-			if !ready || terminating || len(ep.Addresses) == 0 {
-				continue
-			}
-			address := ep.Addresses[0]
-			name := address
-			if ep.TargetRef != nil && ep.TargetRef.Name != "" {
-				name = ep.TargetRef.Name
-			} else if ep.Hostname != "" {
-				name = ep.Hostname
-			}
-			members = append(members, member{Name: name, URL: s.scheme + "://" + joinHostPort(address, strconv.Itoa(port))})
-		}
-	}
-	return members
-}
-
-// slicePort finds the configured port in one slice: by name, else by number, else
-// the slice's only port when none is configured. Slices of one Service may differ.
-func (s *kubernetesSource) slicePort(slice *endpointSlice) (int, bool) {
-	number, numeric := strconv.Atoi(s.port)
-	for _, p := range slice.Ports {
-		if p.Port == nil || (p.Protocol != "" && p.Protocol != "TCP") {
-			continue
-		}
-		if p.Name == s.port || (numeric == nil && *p.Port == number) || (s.port == "" && len(slice.Ports) == 1) {
-			return *p.Port, true
-		}
-	}
-	if numeric == nil {
-		return number, true
-	}
-	return 0, false
-}
-
-// joinHostPort is net.JoinHostPort; IPv6 addresses get brackets.
-func joinHostPort(host, port string) string {
-	return net.JoinHostPort(host, port)
+	return readyMembers(sliceEndpoints(list, s.port, s.scheme))
 }

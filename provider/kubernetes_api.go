@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -41,6 +42,7 @@ type endpoint struct {
 	Addresses  []string           `json:"addresses"`
 	Conditions endpointConditions `json:"conditions"`
 	Hostname   string             `json:"hostname"`
+	NodeName   string             `json:"nodeName"`
 	TargetRef  *objectReference   `json:"targetRef"`
 }
 
@@ -106,7 +108,7 @@ func newKubernetesClient(key string, cfg *KubernetesDiscovery) (*kubernetesClien
 		if host == "" || port == "" {
 			return nil, fmt.Errorf("%s.endpoint: empty, and not running in a cluster (KUBERNETES_SERVICE_HOST is unset)", key)
 		}
-		endpoint = "https://" + joinHostPort(host, port)
+		endpoint = "https://" + net.JoinHostPort(host, port)
 	}
 	u, err := url.Parse(endpoint)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {

@@ -2,13 +2,12 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
-	"net"
-	"sort"
-	"strconv"
 	"time"
 
+	"github.com/storeaffinity/storeaffinity-provider"
 	"github.com/storeaffinity/storeaffinity/hashing"
 	"github.com/traefik/paerser/cli"
 	discoveryv1 "k8s.io/api/discovery/v1"
@@ -79,11 +78,6 @@ func kubeClient(config *membersConfig) (kubernetes.Interface, string, error) {
 	return client, namespace, nil
 }
 
-// member is one endpoint of the service as the provider sees it.
-type member struct {
-	name, address, url, node, state string
-}
-
 func runMembers(ctx context.Context, out io.Writer, client kubernetes.Interface, namespace string, config *membersConfig) error {
 	slices, err := client.DiscoveryV1().EndpointSlices(namespace).List(ctx, metav1.ListOptions{
 		LabelSelector: discoveryv1.LabelServiceName + "=" + config.Service,
@@ -91,7 +85,7 @@ func runMembers(ctx context.Context, out io.Writer, client kubernetes.Interface,
 	if err != nil {
 		return fmt.Errorf("--service %s/%s: listing EndpointSlices: %w", namespace, config.Service, err)
 	}
-	all, err := endpointMembers(slices.Items, config.Port)
+	all, err := serviceEndpoints(slices, config.Port)
 	if err != nil {
 		return err
 	}
@@ -100,21 +94,21 @@ func runMembers(ctx context.Context, out io.Writer, client kubernetes.Interface,
 		app = config.Service
 	}
 	var ready []string
-	for _, m := range all {
-		if m.state == "ready" {
-			ready = append(ready, m.name)
+	for _, e := range all {
+		if e.State == provider.StateReady {
+			ready = append(ready, e.Name)
 		}
 	}
 	_, _ = fmt.Fprintf(out, "service %s/%s: %d members (ready endpoints of %d EndpointSlices)\n", namespace, config.Service, len(ready), len(slices.Items))
 	table := newTable(out)
 	_, _ = fmt.Fprintln(table, "MEMBER\tSTATE\tURL\tNODE\tCHILD SERVICE\tSTICKY")
-	for _, m := range all {
+	for _, e := range all {
 		child, sticky := "-", "-"
-		if m.state == "ready" {
-			child = childService(app, m.name)
+		if e.State == provider.StateReady {
+			child = childService(app, e.Name)
 			sticky = stickyValue(child)
 		}
-		_, _ = fmt.Fprintf(table, "%s\t%s\t%s\t%s\t%s\t%s\n", m.name, m.state, m.url, dash(m.node), child, sticky)
+		_, _ = fmt.Fprintf(table, "%s\t%s\t%s\t%s\t%s\t%s\n", e.Name, e.State, dash(e.URL), dash(e.Node), child, sticky)
 	}
 	if err := table.Flush(); err != nil {
 		return err
@@ -129,79 +123,14 @@ func runMembers(ctx context.Context, out io.Writer, client kubernetes.Interface,
 	return runRoute(out, &routeConfig{App: app, Members: ready, Strategy: config.Strategy, StoreIDPattern: config.StoreIDPattern, Devices: config.Devices, Stores: config.Stores}, nil)
 }
 
-// endpointMembers turns EndpointSlices into members, named as the provider names them:
-// the pod (targetRef), else the hostname, else the address. Only ready endpoints that
-// are not terminating are members; the others are listed with their state.
-func endpointMembers(slices []discoveryv1.EndpointSlice, port string) ([]member, error) {
-	byName := map[string]member{}
-	for _, slice := range slices {
-		number, err := slicePort(slice, port)
-		if err != nil {
-			return nil, err
-		}
-		for _, endpoint := range slice.Endpoints {
-			if len(endpoint.Addresses) == 0 {
-				continue
-			}
-			m := member{address: endpoint.Addresses[0], name: endpoint.Addresses[0], state: endpointState(endpoint.Conditions)}
-			if endpoint.Hostname != nil && *endpoint.Hostname != "" {
-				m.name = *endpoint.Hostname
-			}
-			if endpoint.TargetRef != nil && endpoint.TargetRef.Name != "" {
-				m.name = endpoint.TargetRef.Name
-			}
-			if endpoint.NodeName != nil {
-				m.node = *endpoint.NodeName
-			}
-			m.url = "http://" + hostPort(m.address, number)
-			if old, ok := byName[m.name]; ok && old.state == "ready" {
-				continue // dual-stack slices list a pod twice; keep the ready one
-			}
-			byName[m.name] = m
-		}
+// serviceEndpoints judges the slices with the provider's own membership rule, so that
+// this command and the proxy never disagree on who is a member.
+func serviceEndpoints(slices *discoveryv1.EndpointSliceList, port string) ([]provider.Endpoint, error) {
+	data, err := json.Marshal(slices)
+	if err != nil {
+		return nil, err
 	}
-	members := make([]member, 0, len(byName))
-	for _, m := range byName {
-		members = append(members, m)
-	}
-	sort.Slice(members, func(i, j int) bool { return members[i].name < members[j].name })
-	return members, nil
-}
-
-// endpointState is "ready", "terminating" or "not ready". A nil ready condition means
-// ready, as the EndpointSlice API defines it.
-func endpointState(c discoveryv1.EndpointConditions) string {
-	switch {
-	case c.Terminating != nil && *c.Terminating:
-		return "terminating"
-	case c.Ready == nil || *c.Ready:
-		return "ready"
-	}
-	return "not ready"
-}
-
-// slicePort returns the port number of the slice that matches port (a name or number),
-// or the first port when port is empty.
-func slicePort(slice discoveryv1.EndpointSlice, port string) (int32, error) {
-	for _, p := range slice.Ports {
-		if p.Port == nil {
-			continue
-		}
-		if port == "" || (p.Name != nil && *p.Name == port) || strconv.Itoa(int(*p.Port)) == port {
-			return *p.Port, nil
-		}
-	}
-	if port == "" {
-		return 0, fmt.Errorf("EndpointSlice %s has no port", slice.Name)
-	}
-	return 0, fmt.Errorf("--port %s: EndpointSlice %s has no such port", port, slice.Name)
-}
-
-func hostPort(address string, port int32) string {
-	if port == 0 {
-		return address
-	}
-	return net.JoinHostPort(address, strconv.Itoa(int(port)))
+	return provider.SliceEndpoints(data, port, "http")
 }
 
 func dash(s string) string {
