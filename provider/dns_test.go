@@ -12,12 +12,8 @@ import (
 	"time"
 )
 
-// DNS record types and response codes the test responder uses.
+// DNS response codes the test responder uses.
 const (
-	dnsTypeA    = 1
-	dnsTypeAAAA = 28
-	dnsTypeSRV  = 33
-
 	dnsNoError  = 0
 	dnsServFail = 2
 	dnsNXDomain = 3
@@ -51,7 +47,7 @@ func newDNSResponder(t *testing.T, answers map[string]dnsAnswer) *dnsResponder {
 	done := make(chan struct{})
 	go r.serve(done)
 	t.Cleanup(func() {
-		conn.Close()
+		_ = conn.Close()
 		<-done
 	})
 	return r
