@@ -102,8 +102,8 @@ func (c *Config) parse() (*settings, error) {
 		return nil, err
 	}
 	s.strategy = orDefault(c.Strategy, hashing.StrategyRendezvous)
-	if s.strategy != hashing.StrategyRendezvous && s.strategy != hashing.StrategyModulo {
-		return nil, fmt.Errorf("strategy: %q (want %q or %q)", s.strategy, hashing.StrategyRendezvous, hashing.StrategyModulo)
+	if err := hashing.CheckStrategy(s.strategy); err != nil {
+		return nil, fmt.Errorf("strategy: %w", err)
 	}
 	// No members is valid: the provider emits it while no backend is ready, and the
 	// weighted service then answers 503.
@@ -114,7 +114,7 @@ func (c *Config) parse() (*settings, error) {
 		}
 	}
 	if len(members) != 0 {
-		if s.picker, err = hashing.New(s.strategy, hashing.Names(members)); err != nil {
+		if s.picker, err = hashing.New(s.strategy, members); err != nil {
 			return nil, fmt.Errorf("members: %w", err)
 		}
 	}
@@ -137,10 +137,14 @@ func (s *settings) placement() string {
 	return s.strategy + "|" + s.storePattern + "|" + s.cookieName + "|" + strings.Join(s.picker.Members(), ",")
 }
 
-// splitList trims the elements of a list and splits those holding comma-separated values.
-func splitList(list []string) []string {
+// splitList flattens a list whose items may themselves be comma-separated, as labels
+// and command-line flags deliver lists, trimming spaces and dropping empty items.
+// The provider module has the same function (lists.go of
+// github.com/storeaffinity/storeaffinity-provider): the two plugins are separate
+// modules and import nothing from each other.
+func splitList(items []string) []string {
 	var out []string
-	for _, item := range list {
+	for _, item := range items {
 		for _, part := range strings.Split(item, ",") {
 			if part = strings.TrimSpace(part); part != "" {
 				out = append(out, part)

@@ -1,8 +1,12 @@
-// Package hashing holds the pure functions of store affinity: device-ID validation,
-// store-ID derivation, the fixed 64-bit hash and the member-selection strategies.
+// Package hashing holds the pure functions of store affinity: the device-ID rules
+// (CheckDeviceID, the alphabet and the length bound) and the store-ID rule
+// (StoreDeriver, in store.go), the fixed 64-bit hash, and the member-selection
+// strategies. The middleware's device.go only reads the device ID from the request, as
+// the backend would, and leaves these rules to this package; the operator CLI uses
+// the same functions.
 //
 // Traefik interprets this package with Yaegi, so it imports the standard library only
-// and uses no language feature or symbol newer than Go 1.21.
+// and uses no language feature or symbol newer than Go 1.22.
 package hashing
 
 // The hash is fixed: 64-bit FNV-1a of the bytes, then the SplitMix64 finalizer where

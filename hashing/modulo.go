@@ -6,7 +6,7 @@ type modulo struct {
 	names []string
 }
 
-func newModulo(members []Member) *modulo { return &modulo{names: memberNames(members)} }
+func newModulo(names []string) *modulo { return &modulo{names: names} }
 
 func (m *modulo) Members() []string { return m.names }
 

@@ -1,65 +1,30 @@
 package hashing
 
-import (
-	"math"
-	"sort"
-)
+import "sort"
 
-// rendezvous is weighted highest-random-weight hashing: every (store, member) pair gets
-// a pseudo-random score and the store goes to the member with the highest one. Adding
-// or removing a member moves only the stores that it wins or held.
+// rendezvous is highest-random-weight hashing: every (store, member) pair gets a
+// pseudo-random 64-bit score and the store goes to the member with the highest one.
+// Adding or removing a member moves only the stores that it wins or held. Scores are
+// compared as integers, which is exact on every platform.
 type rendezvous struct {
-	names    []string
-	seeds    []uint64
-	weights  []float64
-	weighted bool
+	names []string
+	seeds []uint64
 }
 
-func newRendezvous(members []Member) *rendezvous {
-	r := &rendezvous{names: memberNames(members), seeds: make([]uint64, len(members)), weights: make([]float64, len(members))}
-	for i, m := range members {
-		r.seeds[i] = Hash64(m.Name)
-		r.weights[i] = m.Weight
-		if r.weights[i] == 0 {
-			r.weights[i] = 1
-		}
-		if r.weights[i] != r.weights[0] {
-			r.weighted = true
-		}
+func newRendezvous(names []string) *rendezvous {
+	r := &rendezvous{names: names, seeds: make([]uint64, len(names))}
+	for i, name := range names {
+		r.seeds[i] = Hash64(name)
 	}
 	return r
 }
 
 func (r *rendezvous) Members() []string { return r.names }
 
-// score is the member's weighted score for a store hash. With equal weights the raw
-// 64-bit score is compared, which is exact on every platform; otherwise the logarithmic
-// method gives each member a share proportional to its weight.
-func (r *rendezvous) score(storeHash uint64, i int) float64 {
-	u := (float64(mix(storeHash^r.seeds[i])>>11) + 0.5) / (1 << 53)
-	return -r.weights[i] / math.Log(u)
-}
-
-func (r *rendezvous) better(storeHash uint64, i, j int) bool {
-	if !r.weighted {
-		return mix(storeHash^r.seeds[i]) > mix(storeHash^r.seeds[j])
-	}
-	return r.score(storeHash, i) > r.score(storeHash, j)
-}
-
-// Pick computes the unweighted scores inline: under Yaegi a function call costs more
-// than the arithmetic, and Pick runs once per member for each new device.
+// Pick computes the scores inline: under Yaegi a function call costs more than the
+// arithmetic, and Pick runs once per member for each new device.
 func (r *rendezvous) Pick(store string) int {
 	h := Hash64(store)
-	if r.weighted {
-		best := 0
-		for i := 1; i < len(r.names); i++ {
-			if r.better(h, i, best) {
-				best = i
-			}
-		}
-		return best
-	}
 	best, bestScore := 0, uint64(0)
 	for i, seed := range r.seeds {
 		x := h ^ seed // mix(h ^ seed), written out
@@ -81,6 +46,8 @@ func (r *rendezvous) Rank(store string) []int {
 	for i := range order {
 		order[i] = i
 	}
-	sort.SliceStable(order, func(a, b int) bool { return r.better(h, order[a], order[b]) })
+	sort.SliceStable(order, func(a, b int) bool {
+		return mix(h^r.seeds[order[a]]) > mix(h^r.seeds[order[b]])
+	})
 	return order
 }

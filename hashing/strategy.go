@@ -21,53 +21,37 @@ type Picker interface {
 	Rank(store string) []int
 }
 
-// Member is a member name with its relative weight (1 when zero).
-type Member struct {
-	Name   string
-	Weight float64
-}
-
-// New returns the picker of the named strategy ("" means rendezvous) over members.
-func New(strategy string, members []Member) (Picker, error) {
+// New returns the picker of the named strategy ("" means rendezvous) over the member
+// names, in any order.
+func New(strategy string, members []string) (Picker, error) {
 	if len(members) == 0 {
 		return nil, fmt.Errorf("no members")
 	}
-	sorted := make([]Member, len(members))
+	sorted := make([]string, len(members))
 	copy(sorted, members)
-	sort.Slice(sorted, func(i, j int) bool { return sorted[i].Name < sorted[j].Name })
-	for i, m := range sorted {
-		if m.Name == "" {
+	sort.Strings(sorted)
+	for i, name := range sorted {
+		if name == "" {
 			return nil, fmt.Errorf("empty member name")
 		}
-		if i > 0 && sorted[i-1].Name == m.Name {
-			return nil, fmt.Errorf("duplicate member %q", m.Name)
-		}
-		if m.Weight < 0 {
-			return nil, fmt.Errorf("member %q has negative weight %v", m.Name, m.Weight)
+		if i > 0 && sorted[i-1] == name {
+			return nil, fmt.Errorf("duplicate member %q", name)
 		}
 	}
-	switch strategy {
-	case "", StrategyRendezvous:
-		return newRendezvous(sorted), nil
-	case StrategyModulo:
+	if err := CheckStrategy(strategy); err != nil {
+		return nil, err
+	}
+	if strategy == StrategyModulo {
 		return newModulo(sorted), nil
 	}
-	return nil, fmt.Errorf("unknown strategy %q (want %q or %q)", strategy, StrategyRendezvous, StrategyModulo)
+	return newRendezvous(sorted), nil
 }
 
-// Names returns members of weight 1 for the given names.
-func Names(names []string) []Member {
-	members := make([]Member, len(names))
-	for i, name := range names {
-		members[i] = Member{Name: name, Weight: 1}
+// CheckStrategy reports whether strategy names a strategy ("" means rendezvous).
+func CheckStrategy(strategy string) error {
+	switch strategy {
+	case "", StrategyRendezvous, StrategyModulo:
+		return nil
 	}
-	return members
-}
-
-func memberNames(members []Member) []string {
-	names := make([]string, len(members))
-	for i, m := range members {
-		names[i] = m.Name
-	}
-	return names
+	return fmt.Errorf("unknown strategy %q (want %q or %q)", strategy, StrategyRendezvous, StrategyModulo)
 }

@@ -46,11 +46,11 @@ type placement struct {
 
 func place(strategy, app string, from, to, stores []string) (placement, error) {
 	p := placement{strategy: strategy, before: make([]string, len(stores)), after: make([]string, len(stores))}
-	before, err := hashing.New(strategy, hashing.Names(childServices(app, from)))
+	before, err := hashing.New(strategy, childServices(app, from))
 	if err != nil {
 		return p, fmt.Errorf("--from: %w", err)
 	}
-	after, err := hashing.New(strategy, hashing.Names(childServices(app, to)))
+	after, err := hashing.New(strategy, childServices(app, to))
 	if err != nil {
 		return p, fmt.Errorf("--to: %w", err)
 	}

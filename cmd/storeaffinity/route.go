@@ -59,10 +59,10 @@ func newRouter(app string, members []string, strategy, storeIDPattern string) (*
 	if len(members) == 0 {
 		return nil, fmt.Errorf("--members: at least one member is required")
 	}
-	if strategy != hashing.StrategyRendezvous && strategy != hashing.StrategyModulo {
-		return nil, fmt.Errorf("--strategy: unknown strategy %q (want %s or %s)", strategy, hashing.StrategyRendezvous, hashing.StrategyModulo)
+	if err := hashing.CheckStrategy(strategy); err != nil {
+		return nil, fmt.Errorf("--strategy: %w", err)
 	}
-	picker, err := hashing.New(strategy, hashing.Names(childServices(app, members)))
+	picker, err := hashing.New(strategy, childServices(app, members))
 	if err != nil {
 		return nil, fmt.Errorf("--members: %w", err)
 	}

@@ -94,7 +94,7 @@ func TestEachPluginInstallsFromItsModuleZip(t *testing.T) {
 		t.Fatalf("%v\n%s", err, traefik.Trouble())
 	}
 
-	picker, err := hashing.New(hashing.StrategyRendezvous, hashing.Names(members))
+	picker, err := hashing.New(hashing.StrategyRendezvous, members)
 	if err != nil {
 		t.Fatal(err)
 	}

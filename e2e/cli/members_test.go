@@ -3,7 +3,7 @@ package cli
 import (
 	"bytes"
 	"context"
-	"flag"
+	"github.com/storeaffinity/storeaffinity/internal/golden"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,8 +14,6 @@ import (
 	"github.com/storeaffinity/storeaffinity/e2e/kubeapi"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
 
 // members runs the binary's members subcommand against the namespace and returns its
 // output with the namespace name replaced by NAMESPACE, so that it can be compared.
@@ -34,20 +32,7 @@ func members(t *testing.T, kubeconfig, namespace string, args ...string) string 
 
 func checkGolden(t *testing.T, name, got string) {
 	t.Helper()
-	path := filepath.Join("testdata", name+".golden")
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (go test -update creates it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("output differs from %s\n--- got\n%s--- want\n%s", path, got, want)
-	}
+	golden.Check(t, filepath.Join("testdata", name+".golden"), []byte(got))
 }
 
 // TestMembersFollowsLiveEndpointSlices lists members through a kubeconfig, then marks

@@ -1,7 +1,8 @@
 package provider
 
 import (
-	"flag"
+	"encoding/json"
+	"github.com/storeaffinity/storeaffinity/internal/golden"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,8 +12,6 @@ import (
 	"github.com/storeaffinity/storeaffinity/demo/stack"
 	"gopkg.in/yaml.v3"
 )
-
-var update = flag.Bool("update-e2e", false, "rewrite the golden files under testdata/")
 
 // manifestTestData reads testData from provider/.traefik.yml.
 func manifestTestData(t *testing.T) map[string]any {
@@ -42,19 +41,7 @@ func TestManifestTestDataEmitsGoldenConfiguration(t *testing.T) {
 		t.Run(runtime, func(t *testing.T) {
 			r := start(t, newProvider(t, runtime, manifestTestData(t)))
 			e := r.waitMembers(t, "pos", "pos-pos-0=http://127.0.0.1:8081,pos-pos-1=http://127.0.0.1:8082", 10*time.Second)
-			golden := filepath.Join("testdata", "manifest.json")
-			if *update {
-				if err := os.WriteFile(golden, e.raw, 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if string(e.raw) != string(want) {
-				t.Errorf("configuration differs from %s:\n%s", golden, e.raw)
-			}
+			golden.Check(t, filepath.Join("testdata", "manifest.json"), e.raw)
 			r.expectQuiet(t, 300*time.Millisecond)
 		})
 	}
@@ -65,15 +52,28 @@ func TestCommaSeparatedListsDecodeAsTraefikDoes(t *testing.T) {
 		"apps": []any{map[string]any{
 			"name":                   "pos",
 			"static":                 map[string]any{"servers": "a=http://10.0.0.1:80,b=http://10.0.0.2:80"},
-			"deviceAffinityPrefixes": "/x,/y",
+			"deviceAffinityPrefixes": []any{"/x, /y"}, // a list item that holds a comma-separated list
 		}},
 	}
 	for _, runtime := range runtimes {
 		t.Run(runtime, func(t *testing.T) {
 			r := start(t, newProvider(t, runtime, config))
 			e := r.waitMembers(t, "pos", "pos-a=http://10.0.0.1:80,pos-b=http://10.0.0.2:80", 10*time.Second)
-			if !strings.Contains(string(e.raw), `"deviceAffinityPrefixes": [`) {
-				t.Errorf("deviceAffinityPrefixes not passed through:\n%s", e.raw)
+			var emitted struct {
+				HTTP struct {
+					Middlewares map[string]struct {
+						Plugin map[string]struct {
+							DeviceAffinityPrefixes []string `json:"deviceAffinityPrefixes"`
+						} `json:"plugin"`
+					} `json:"middlewares"`
+				} `json:"http"`
+			}
+			if err := json.Unmarshal(e.raw, &emitted); err != nil {
+				t.Fatal(err)
+			}
+			got := emitted.HTTP.Middlewares["pos-affinity"].Plugin["storeaffinity"].DeviceAffinityPrefixes
+			if strings.Join(got, " ") != "/x /y" {
+				t.Errorf("deviceAffinityPrefixes passed through as %q, want the list split into [/x /y]:\n%s", got, e.raw)
 			}
 		})
 	}

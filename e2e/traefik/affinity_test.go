@@ -24,7 +24,7 @@ func TestStoreDevicesShareReplica(t *testing.T) {
 	if len(apart) > 0 {
 		t.Fatalf("%d stores have their WebSockets on different replicas, e.g. %s: %v", len(apart), apart[0], f.Placement()[apart[0]])
 	}
-	picker, err := hashing.New(hashing.StrategyRendezvous, hashing.Names(members(e.replicas.Names())))
+	picker, err := hashing.New(hashing.StrategyRendezvous, members(e.replicas.Names()))
 	if err != nil {
 		t.Fatal(err)
 	}

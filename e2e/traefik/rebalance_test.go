@@ -216,7 +216,7 @@ func (e *env) waitPlacement(f *fleet.Fleet, want map[string]string, deadline tim
 // under a strategy.
 func placement(t *testing.T, stores, replicas []string, strategy string) map[string]string {
 	t.Helper()
-	picker, err := hashing.New(strategy, hashing.Names(members(replicas)))
+	picker, err := hashing.New(strategy, members(replicas))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,6 +5,8 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"sort"
+	"strings"
 	"testing"
 
 	"gopkg.in/yaml.v3"
@@ -124,9 +126,19 @@ func TestProviderTestDataLoads(t *testing.T) {
 			t.Fatalf("%v\n%s", err, traefik.Trouble())
 		}
 	}
+	// Every static server of the testData is a member, named <app>-<server name>.
+	var want []string
+	for _, app := range testData["apps"].([]any) {
+		app := app.(map[string]any)
+		for _, server := range app["static"].(map[string]any)["servers"].([]any) {
+			name, _, _ := strings.Cut(server.(string), "=")
+			want = append(want, app["name"].(string)+"-"+name)
+		}
+	}
+	sort.Strings(want)
 	got, err := traefik.API.Members(t.Context(), middleware)
-	if err != nil || len(got) == 0 {
-		t.Fatalf("middleware members %v: %v", got, err)
+	if err != nil || strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Fatalf("middleware members %v (%v), want the testData's servers %v", got, err, want)
 	}
 	t.Logf("members from the provider's testData: %v", got)
 }

@@ -12,7 +12,7 @@ import (
 // hashing package.
 const placeSource = `
 func place(strategy string, members []string, devices []string) []string {
-	picker, err := hashing.New(strategy, hashing.Names(members))
+	picker, err := hashing.New(strategy, members)
 	if err != nil {
 		panic(err)
 	}
@@ -30,7 +30,7 @@ func place(strategy string, members []string, devices []string) []string {
 }`
 
 func placeCompiled(t *testing.T, strategy string, members []string, devices []string) []string {
-	picker, err := hashing.New(strategy, hashing.Names(members))
+	picker, err := hashing.New(strategy, members)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -74,7 +74,7 @@ func stickyValue(child string) string {
 // expectedMember is the store's member by the compiled hashing package.
 func expectedMember(t *testing.T, strategy string, members []string, store string) string {
 	t.Helper()
-	picker, err := hashing.New(strategy, hashing.Names(members))
+	picker, err := hashing.New(strategy, members)
 	if err != nil {
 		t.Fatal(err)
 	}

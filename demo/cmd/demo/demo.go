@@ -204,7 +204,7 @@ func memberNames(replicas []string) []string {
 
 // movedStores returns the stores whose rendezvous owner differs among replicas.
 func movedStores(before map[string]string, replicas []string) []string {
-	picker, _ := hashing.New(hashing.StrategyRendezvous, hashing.Names(memberNames(replicas)))
+	picker, _ := hashing.New(hashing.StrategyRendezvous, memberNames(replicas))
 	var moved []string
 	for store, replica := range before {
 		if picker.Members()[picker.Pick(store)] != memberName(replica) {
@@ -217,8 +217,8 @@ func movedStores(before map[string]string, replicas []string) []string {
 
 // moduloMoves counts the stores that modulo placement would move from n to m members.
 func moduloMoves(stores []string, n, m int) int {
-	from, _ := hashing.New(hashing.StrategyModulo, hashing.Names(memberNames(replicaNames[:n])))
-	to, _ := hashing.New(hashing.StrategyModulo, hashing.Names(memberNames(replicaNames[:m])))
+	from, _ := hashing.New(hashing.StrategyModulo, memberNames(replicaNames[:n]))
+	to, _ := hashing.New(hashing.StrategyModulo, memberNames(replicaNames[:m]))
 	moved := 0
 	for _, store := range stores {
 		if from.Members()[from.Pick(store)] != to.Members()[to.Pick(store)] {

@@ -2,10 +2,14 @@ package main
 
 import (
 	"bytes"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 )
+
+// noRESTFailed matches the end of a summary in which no REST call failed.
+var noRESTFailed = regexp.MustCompile(`, 0 of [1-9][0-9]* REST calls failed$`)
 
 // TestDemoRunsToItsSummary runs the whole demonstration with a small fleet: it fails if
 // a store's devices end up apart, a store is split after the grace, or a REST call fails.
@@ -17,10 +21,13 @@ func TestDemoRunsToItsSummary(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%v\noutput:\n%s", err, out.String())
 	}
-	for _, want := range []string{"30 stores, 3 -> 4 replicas", "0 apart", "0 split", "failed"} {
+	for _, want := range []string{"30 stores, 3 -> 4 replicas", " 0 apart,", " 0 split after the grace,"} {
 		if !strings.Contains(summary, want) {
 			t.Errorf("summary %q lacks %q", summary, want)
 		}
+	}
+	if !noRESTFailed.MatchString(summary) {
+		t.Errorf("summary %q does not end with 0 failed REST calls", summary)
 	}
 	if !strings.Contains(out.String(), "pos-3  ") {
 		t.Errorf("the output shows no fourth replica:\n%s", out.String())
