@@ -96,15 +96,19 @@ func (s *kubernetesSource) run(ctx context.Context, update func([]member)) {
 			}
 			update(s.members(slices))
 		}
+		watches := 0 // since the list
 		for ctx.Err() == nil {
 			started := time.Now()
 			next, err := s.client.watch(ctx, s.namespace, s.selector, resourceVersion, handle)
+			watches++
 			progressed := next != resourceVersion || time.Since(started) >= s.steadyWatch
 			resourceVersion = next
 			if progressed {
 				backoff = s.minBackoff
 			}
-			if err == errGone && progressed {
+			// A 410 after watches that failed (an API server that restarted and lost its
+			// watch cache) lists again at once; only a 410 straight after a list recurs.
+			if err == errGone && (progressed || watches > 1) {
 				fmt.Fprintf(s.stdout, "kubernetes discovery of %s in namespace %s: resourceVersion %s is gone; listing again\n", s.selector, s.namespace, resourceVersion)
 				break
 			}

@@ -85,3 +85,55 @@ func TestKubernetesWatchLoopsBackOff(t *testing.T) {
 		})
 	}
 }
+
+// TestKubernetesListsAtOnceAfterAnOutage: an API server that comes back after an
+// outage answers the resumed watch with 410 Gone (its watch cache starts anew). That
+// 410 lists again at once, not after the backoff the outage built up.
+func TestKubernetesListsAtOnceAfterAnOutage(t *testing.T) {
+	var mu sync.Mutex
+	watches, lists := 0, 0
+	var goneAt, relistAt time.Time
+	server := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		if r.URL.Query().Get("watch") == "" {
+			lists++
+			if lists == 2 {
+				relistAt = time.Now()
+			}
+			_, _ = w.Write([]byte(`{"metadata":{"resourceVersion":"10"},"items":[` + sliceJSON("9", "10.0.0.1") + `]}`))
+			return
+		}
+		watches++
+		switch {
+		case watches <= 3: // the outage
+			http.Error(w, "unavailable", http.StatusServiceUnavailable)
+		case watches == 4:
+			goneAt = time.Now()
+			http.Error(w, `{"kind":"Status","code":410,"reason":"Expired"}`, http.StatusGone)
+		default:
+			time.Sleep(50 * time.Millisecond)
+		}
+	}))
+	defer server.Close()
+	src, err := newKubernetesSource("kubernetes", &KubernetesDiscovery{Namespace: "shop", Service: "pos", Endpoint: server.URL, Token: "t"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	src.minBackoff, src.maxBackoff = 100*time.Millisecond, time.Second
+	var w io.Writer = &logBuffer{}
+	src.stdout = w
+	src.stderr = w
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	src.run(ctx, func([]member) {})
+	mu.Lock()
+	defer mu.Unlock()
+	if relistAt.IsZero() {
+		t.Fatalf("no list after the 410 (%d watches, %d lists)", watches, lists)
+	}
+	// After three failed watches the backoff is 800ms.
+	if gap := relistAt.Sub(goneAt); gap > 300*time.Millisecond {
+		t.Errorf("listed again %v after the 410 that followed the outage, want at once", gap)
+	}
+}
