@@ -2,6 +2,7 @@
 # Binaries built from the Go module proxy (Traefik, etcd, kube-apiserver) are cached by
 # version under .cache/ (git-ignored); the first run builds them.
 CACHE ?= $(CURDIR)/.cache
+include scripts/versions
 GO ?= go
 MODULES := . provider e2e demo cmd/storeaffinity
 # Modules outside the workspace (their requirements must not reach the others).
@@ -43,7 +44,7 @@ lint:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
 	for m in $(MODULES); do (cd $$m && $(GO) vet ./...) || exit 1; done
 	for m in $(STANDALONE_MODULES); do (cd $$m && GOWORK=off $(GO) vet ./...) || exit 1; done
-	@test -x $(CACHE)/bin/golangci-lint || { echo "installing golangci-lint v2.6.2 into $(CACHE)/bin..."; GOWORK=off GOBIN=$(CACHE)/bin $(GO) install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@v2.6.2; }
+	@test -x $(CACHE)/bin/golangci-lint || { echo "installing golangci-lint $(GOLANGCI_LINT_VERSION) into $(CACHE)/bin..."; GOWORK=off GOBIN=$(CACHE)/bin $(GO) install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_LINT_VERSION); }
 	for m in $(MODULES); do (cd $$m && PATH=$(CACHE)/bin:$$PATH golangci-lint run ./...) || exit 1; done
 	for m in $(STANDALONE_MODULES); do (cd $$m && GOWORK=off PATH=$(CACHE)/bin:$$PATH golangci-lint run ./...) || exit 1; done
 

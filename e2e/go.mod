@@ -4,7 +4,6 @@ go 1.26.0
 
 require (
 	github.com/miekg/dns v1.1.73
-	github.com/mitchellh/mapstructure v1.5.1-0.20231216201459-8508981c8b6c
 	github.com/storeaffinity/storeaffinity v0.0.0-00010101000000-000000000000
 	github.com/storeaffinity/storeaffinity/demo v0.0.0-00010101000000-000000000000
 	github.com/traefik/yaegi v0.16.1
@@ -14,6 +13,8 @@ require (
 	k8s.io/apimachinery v0.37.2
 	k8s.io/client-go v0.37.2
 )
+
+require github.com/mitchellh/mapstructure v1.5.1-0.20231216201459-8508981c8b6c // indirect
 
 require (
 	github.com/coder/websocket v1.8.15 // indirect

@@ -2,8 +2,9 @@
 # Builds etcd and kube-apiserver from the Go module proxy into the cache, once per version.
 # Usage: scripts/install-kube.sh [cache-dir]   (prints the directory that holds both binaries)
 set -euo pipefail
-etcd_version=${ETCD_VERSION:-v3.7.3}
-kube_version=${KUBE_VERSION:-v1.37.2}
+. "$(dirname "$0")/versions"
+etcd_version=$ETCD_VERSION
+kube_version=$KUBE_VERSION
 cache=${1:-$(cd "$(dirname "$0")/.." && pwd)/.cache}
 out="$cache/kube-$kube_version-etcd-$etcd_version"
 if [ -x "$out/etcd" ] && [ -x "$out/kube-apiserver" ]; then echo "$out"; exit 0; fi

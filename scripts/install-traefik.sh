@@ -3,7 +3,8 @@
 # Usage: scripts/install-traefik.sh [cache-dir]   (prints the binary's path)
 set -euo pipefail
 export GOWORK=off
-version=${TRAEFIK_VERSION:-v3.6.12}
+. "$(dirname "$0")/versions"
+version=$TRAEFIK_VERSION
 cache=${1:-$(cd "$(dirname "$0")/.." && pwd)/.cache}
 bin="$cache/bin/traefik-$version"
 if [ -x "$bin" ]; then echo "$bin"; exit 0; fi

@@ -1,6 +1,6 @@
 module github.com/storeaffinity/storeaffinity/cmd/storeaffinity
 
-go 1.24.0
+go 1.26.0
 
 replace github.com/storeaffinity/storeaffinity => ../..
 

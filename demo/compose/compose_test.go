@@ -10,6 +10,7 @@ import (
 
 	"github.com/storeaffinity/storeaffinity"
 	"github.com/storeaffinity/storeaffinity-provider"
+	"github.com/storeaffinity/storeaffinity/demo/stack"
 	"github.com/traefik/paerser/file"
 	"github.com/traefik/traefik/v3/pkg/config/label"
 	"github.com/traefik/traefik/v3/pkg/config/static"
@@ -56,7 +57,7 @@ func TestLabelsDecodeIntoTheMiddlewareConfig(t *testing.T) {
 		t.Fatalf("middleware pos-affinity uses plugins %v, want storeaffinity", Names(middleware.Plugin))
 	}
 	got := storeaffinity.CreateConfig()
-	if err := DecodePluginConfig(pluginConf, got); err != nil {
+	if err := stack.DecodePluginConfig(pluginConf, got); err != nil {
 		t.Fatal(err)
 	}
 	want := storeaffinity.CreateConfig()
@@ -129,7 +130,7 @@ func TestStaticConfigDecodesIntoTheProviderConfig(t *testing.T) {
 		t.Fatalf("%s: no providers.plugin.storeaffinityprovider", staticPath)
 	}
 	config := provider.CreateConfig()
-	if err := DecodePluginConfig(conf.Providers.Plugin["storeaffinityprovider"], config); err != nil {
+	if err := stack.DecodePluginConfig(conf.Providers.Plugin["storeaffinityprovider"], config); err != nil {
 		t.Fatal(err)
 	}
 	p, err := provider.New(context.Background(), config, "storeaffinityprovider")
@@ -156,7 +157,7 @@ func TestStaticConfigDecodesIntoTheProviderConfig(t *testing.T) {
 		t.Fatal(err)
 	}
 	middleware := storeaffinity.CreateConfig()
-	if err := DecodePluginConfig(labels.HTTP.Middlewares["pos-affinity"].Plugin["storeaffinity"], middleware); err != nil {
+	if err := stack.DecodePluginConfig(labels.HTTP.Middlewares["pos-affinity"].Plugin["storeaffinity"], middleware); err != nil {
 		t.Fatal(err)
 	}
 	if !reflect.DeepEqual(middleware.Members, children) {

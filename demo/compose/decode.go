@@ -6,7 +6,6 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/mitchellh/mapstructure"
 	"gopkg.in/yaml.v3"
 )
 
@@ -51,29 +50,6 @@ func ServiceLabels(path string) (map[string]map[string]string, error) {
 		out[name] = labels
 	}
 	return out, nil
-}
-
-// DecodePluginConfig decodes a plugin's configuration map into config (the value
-// returned by the plugin's CreateConfig) the way Traefik v3.6 does for middleware and
-// provider plugins (pkg/plugins: middlewareyaegi.go createConfig, providers.go
-// newProvider): mapstructure with comma-separated strings split into lists and weakly
-// typed input.
-func DecodePluginConfig(conf map[string]any, config any) error {
-	if len(conf) == 0 {
-		return nil
-	}
-	decoder, err := mapstructure.NewDecoder(&mapstructure.DecoderConfig{
-		DecodeHook:       mapstructure.StringToSliceHookFunc(","),
-		WeaklyTypedInput: true,
-		Result:           config,
-	})
-	if err != nil {
-		return fmt.Errorf("failed to create configuration decoder: %w", err)
-	}
-	if err := decoder.Decode(conf); err != nil {
-		return fmt.Errorf("failed to decode configuration: %w", err)
-	}
-	return nil
 }
 
 // Names returns the keys of m, sorted.

@@ -15,8 +15,23 @@ import (
 	"sync"
 )
 
+// Version returns a version from scripts/versions, the one file that names the
+// versions of the components the project is tested against (TRAEFIK_VERSION, ...).
+func Version(name string) string {
+	data, err := os.ReadFile(filepath.Join(RepoRoot(), "scripts", "versions"))
+	if err != nil {
+		return ""
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if value, ok := strings.CutPrefix(strings.TrimSpace(line), name+"="); ok {
+			return value
+		}
+	}
+	return ""
+}
+
 // TraefikVersion is the Traefik release the project is tested against.
-const TraefikVersion = "v3.6.12"
+func TraefikVersion() string { return Version("TRAEFIK_VERSION") }
 
 // RepoRoot returns the repository root, found from this source file's location.
 func RepoRoot() string {
@@ -44,11 +59,10 @@ func TraefikBinary() (string, error) {
 			args = append(args, cache)
 		}
 		cmd := exec.Command("bash", args...)
-		cmd.Env = append(os.Environ(), "TRAEFIK_VERSION="+TraefikVersion)
 		cmd.Stderr = os.Stderr
 		out, err := cmd.Output()
 		if err != nil {
-			binary.err = fmt.Errorf("install Traefik %s: %w", TraefikVersion, err)
+			binary.err = fmt.Errorf("install Traefik %s: %w", TraefikVersion(), err)
 			return
 		}
 		lines := strings.Split(strings.TrimSpace(string(out)), "\n")

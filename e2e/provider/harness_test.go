@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mitchellh/mapstructure"
 	"github.com/storeaffinity/storeaffinity-provider"
 	"github.com/storeaffinity/storeaffinity/demo/stack"
 	"github.com/traefik/yaegi/interp"
@@ -56,15 +55,7 @@ var runtimes = []string{"compiled", "yaegi"}
 
 // decode fills a configuration from a map exactly as Traefik does for provider plugins.
 func decode(config map[string]any, result any) error {
-	decoder, err := mapstructure.NewDecoder(&mapstructure.DecoderConfig{
-		DecodeHook:       mapstructure.StringToSliceHookFunc(","),
-		WeaklyTypedInput: true,
-		Result:           result,
-	})
-	if err != nil {
-		return err
-	}
-	return decoder.Decode(config)
+	return stack.DecodePluginConfig(config, result)
 }
 
 // newProvider builds the provider in the given runtime; Init is not called yet.

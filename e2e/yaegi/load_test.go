@@ -9,7 +9,6 @@ import (
 	"reflect"
 	"testing"
 
-	"github.com/mitchellh/mapstructure"
 	"github.com/storeaffinity/storeaffinity/demo/stack"
 	"github.com/traefik/yaegi/interp"
 	"github.com/traefik/yaegi/stdlib"
@@ -71,15 +70,7 @@ func interpretedBuilder(tb testing.TB, i *interp.Interpreter, base string) func(
 	newFn := mustEval(tb, i, base+".New")
 	return func(ctx context.Context, next http.Handler, config map[string]any, name string) (http.Handler, error) {
 		cfg := createConfig.Call(nil)[0]
-		decoder, err := mapstructure.NewDecoder(&mapstructure.DecoderConfig{
-			DecodeHook:       mapstructure.StringToSliceHookFunc(","),
-			WeaklyTypedInput: true,
-			Result:           cfg.Interface(),
-		})
-		if err != nil {
-			return nil, err
-		}
-		if err := decoder.Decode(config); err != nil {
+		if err := stack.DecodePluginConfig(config, cfg.Interface()); err != nil {
 			return nil, err
 		}
 		results := newFn.Call([]reflect.Value{reflect.ValueOf(ctx), reflect.ValueOf(next), cfg, reflect.ValueOf(name)})

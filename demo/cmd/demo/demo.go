@@ -44,7 +44,7 @@ type demo struct {
 
 // run performs the demonstration and returns its one-line summary.
 func (d *demo) run(ctx context.Context) (string, error) {
-	d.step("Traefik %s with the storeaffinity plugins (built once into the cache)", stack.TraefikVersion)
+	d.step("Traefik %s with the storeaffinity plugins (built once into the cache)", stack.TraefikVersion())
 	if _, err := stack.TraefikBinary(); err != nil {
 		return "", err
 	}
