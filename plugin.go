@@ -31,8 +31,9 @@ type Affinity struct {
 	placement      string
 	settings       *settings
 	names          []string
-	cookies        []string // per member: "cookieName=stickyValue"
-	headerOrQuery  bool     // a device-ID header or query parameter is configured
+	cookies        []string   // per member: "cookieName=stickyValue"
+	cookieValues   [][]string // per member: the Cookie header of a request without cookies
+	headerOrQuery  bool       // a device-ID header or query parameter is configured
 	count          uint64
 	live           *liveStores
 	routes         *routeCache
@@ -65,7 +66,9 @@ func New(ctx context.Context, next http.Handler, config *Config, name string) (h
 		headerOrQuery:  s.deviceHeader != "" || s.deviceQuery != "",
 	}
 	for _, n := range a.names {
-		a.cookies = append(a.cookies, s.cookieName+"="+StickyValue(n))
+		pair := s.cookieName + "=" + StickyValue(n)
+		a.cookies = append(a.cookies, pair)
+		a.cookieValues = append(a.cookieValues, []string{pair})
 	}
 	a.count = uint64(len(a.cookies))
 	a.live, a.routes = trackLive(name, a.placement, s.picker, s.grace)
@@ -102,7 +105,18 @@ func (a *Affinity) servePath(rw http.ResponseWriter, req *http.Request) {
 		a.serveRoundRobin(rw, req)
 		return
 	}
-	deviceID, err := pathDeviceID(match[1])
+	// The common case needs no decoding and has no other device ID to compare with.
+	if strings.IndexByte(match[1], '%') < 0 && (!a.headerOrQuery || req.URL.RawQuery == "" && req.Header[a.deviceHeader] == nil) {
+		a.serveStore(rw, req, match[1])
+		return
+	}
+	a.serveCheckedPath(rw, req, match[1])
+}
+
+// serveCheckedPath serves a path whose device segment is percent-encoded, or whose
+// request may carry a device ID in its header or query as well.
+func (a *Affinity) serveCheckedPath(rw http.ResponseWriter, req *http.Request, segment string) {
+	deviceID, err := pathDeviceID(segment)
 	if err == nil && a.headerOrQuery {
 		err = a.checkSameDevice(req, deviceID)
 	}
@@ -173,17 +187,21 @@ func (a *Affinity) serveBad(rw http.ResponseWriter, req *http.Request, err error
 
 // serveRoundRobin sends a stateless request to the next member in turn.
 func (a *Affinity) serveRoundRobin(rw http.ResponseWriter, req *http.Request) {
-	cookie := a.cookies[a.turn.Add(1)%a.count]
-	if req.Header["Cookie"] != nil {
-		merged, ok := withStickyCookie(req.Header["Cookie"], a.cookieName, cookie)
+	i := a.turn.Add(1) % a.count
+	if values := req.Header["Cookie"]; values == nil {
+		req.Header["Cookie"] = a.cookieValues[i]
+	} else {
+		merged, ok := withStickyCookie(values, a.cookieName, a.cookies[i])
 		if !ok {
 			refuseCookies(rw)
 			return
 		}
-		cookie = merged
+		req.Header["Cookie"] = []string{merged}
 	}
-	req.Header["Cookie"] = []string{cookie}
-	dropAffinityHeaders(req.Header, a.affinityHeader, a.forgedHeaders)
+	delete(req.Header, a.affinityHeader)
+	for _, key := range a.forgedHeaders {
+		delete(req.Header, key)
+	}
 	a.next.ServeHTTP(rw, req)
 }
 
@@ -198,19 +216,23 @@ func (a *Affinity) serveStore(rw http.ResponseWriter, req *http.Request, deviceI
 			return
 		}
 	}
-	if req.Header["Cookie"] != nil {
-		merged, ok := withStickyCookie(req.Header["Cookie"], a.cookieName, r.cookie)
+	if values := req.Header["Cookie"]; values == nil {
+		req.Header["Cookie"] = r.cookieValue
+	} else {
+		merged, ok := withStickyCookie(values, a.cookieName, r.cookie)
 		if !ok {
 			refuseCookies(rw)
 			return
 		}
 		req.Header["Cookie"] = []string{merged}
-	} else {
-		req.Header["Cookie"] = []string{r.cookie}
 	}
-	dropAffinityHeaders(req.Header, "", a.forgedHeaders)
-	req.Header[a.affinityHeader] = []string{r.header}
-	rw.Header()[a.affinityHeader] = []string{r.header}
+	for _, key := range a.forgedHeaders {
+		delete(req.Header, key)
+	}
+	// The stamp's slice is shared by every request of the device: Traefik's proxy
+	// copies request headers, and adds to response headers without writing into it.
+	req.Header[a.affinityHeader] = r.stamp
+	rw.Header()[a.affinityHeader] = r.stamp
 	// Only requests that can stay open are ended when their store moves: upgrades
 	// (WebSockets) and SSE streams.
 	if req.Header["Upgrade"] != nil || strings.Contains(req.Header.Get("Accept"), "text/event-stream") {
@@ -247,10 +269,11 @@ func (a *Affinity) newRoute(rw http.ResponseWriter, req *http.Request, deviceID 
 	}
 	i := a.settings.picker.Pick(store)
 	r := &route{
-		cookie: a.cookies[i],
-		header: "store=" + store + "; member=" + a.names[i],
-		store:  store,
-		member: a.names[i],
+		cookie:      a.cookies[i],
+		cookieValue: a.cookieValues[i],
+		stamp:       []string{"store=" + store + "; member=" + a.names[i]},
+		store:       store,
+		member:      a.names[i],
 	}
 	a.routes.put(deviceID, r)
 	return r

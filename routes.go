@@ -11,10 +11,11 @@ const maxCachedDevices = 100000
 
 // route is everything a stateful request of one device needs, computed once.
 type route struct {
-	cookie string // the member's "cookieName=stickyValue"
-	header string // the affinity header: "store=<id>; member=<name>"
-	store  string
-	member string
+	cookie      string   // the member's "cookieName=stickyValue"
+	cookieValue []string // the Cookie header of a request without cookies, shared
+	stamp       []string // the affinity header, "store=<id>; member=<name>", shared
+	store       string
+	member      string
 }
 
 // routeCache maps device IDs to their routes under one placement. It is shared by the

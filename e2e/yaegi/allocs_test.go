@@ -1,0 +1,82 @@
+package yaegi
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/storeaffinity/storeaffinity/demo/stack"
+)
+
+// allocBudget is the committed number of allocations per request under Yaegi v0.16.1,
+// for requests shaped as a browser's (an Accept header, one client cookie). The
+// interpreter allocates a frame for every call and a value for most statements, so
+// allocations are the exact, repeatable part of the middleware's cost; a change that
+// adds work on the request path shows here first. Lower a budget when you cut one.
+var allocBudget = map[string]float64{
+	"floor":       14,
+	"stateful":    244,
+	"stateless":   139,
+	"first-visit": 503,
+}
+
+// TestAllocationsPerRequestStayInBudget measures allocations per request with
+// testing.AllocsPerRun, which counts mallocs and so does not depend on the machine's
+// speed or load, and holds each path to its budget.
+func TestAllocationsPerRequestStayInBudget(t *testing.T) {
+	i := newInterpreter(t, stack.MiddlewareModule, "floor")
+	floor, err := interpretedBuilder(t, i, "floor")(context.Background(), noop, nil, "allocs-floor")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := interpretedBuilder(t, i, "storeaffinity")(context.Background(), noop, benchConfig(3), "allocs")
+	if err != nil {
+		t.Fatal(err)
+	}
+	paths := make([]string, 1000)
+	for n := range paths {
+		paths[n] = fmt.Sprintf("/api/appId/pos/deviceId/%05d-001/sale", n)
+	}
+	firstVisits := 0
+	cases := []struct {
+		name    string
+		handler http.Handler
+		path    func(n int) string
+	}{
+		{"floor", floor, func(int) string { return "/api/catalog" }},
+		{"stateless", h, func(int) string { return "/api/catalog" }},
+		{"stateful", h, func(n int) string { return paths[n%len(paths)] }},
+		{"first-visit", h, func(int) string {
+			firstVisits++
+			return fmt.Sprintf("/api/appId/pos/deviceId/s%d-001", firstVisits)
+		}},
+	}
+	for _, tc := range cases {
+		req := httptest.NewRequest(http.MethodGet, "/", nil)
+		req.Header.Set("Accept", "application/json")
+		cookie := []string{"session=abc"}
+		rw := httptest.NewRecorder()
+		for _, path := range paths { // warm up: the stateful devices' routes are cached
+			req.URL.Path = path
+			req.Header["Cookie"] = cookie
+			tc.handler.ServeHTTP(rw, req)
+		}
+		pathOf := make([]string, 0, 201)
+		for n := 0; n < 201; n++ { // AllocsPerRun runs once more than asked
+			pathOf = append(pathOf, tc.path(n))
+		}
+		n := 0
+		got := testing.AllocsPerRun(200, func() {
+			req.URL.Path = pathOf[n]
+			n++
+			req.Header["Cookie"] = cookie
+			tc.handler.ServeHTTP(rw, req)
+		})
+		t.Logf("%s: %.0f allocations per request (budget %.0f)", tc.name, got, allocBudget[tc.name])
+		if got > allocBudget[tc.name] {
+			t.Errorf("%s: %.0f allocations per request, over the budget of %.0f", tc.name, got, allocBudget[tc.name])
+		}
+	}
+}
