@@ -9,7 +9,7 @@ MODULES := . provider e2e demo cmd/storeaffinity
 STANDALONE_MODULES := demo/compose
 export STOREAFFINITY_CACHE := $(CACHE)
 
-.PHONY: demo test test-unit test-e2e tools bench lint release
+.PHONY: demo test test-unit test-e2e tools bench bench-yaegi profile wrk lint release
 
 ## demo: 3 replicas behind Traefik with both plugins, a fleet of stores, a live scale to 4.
 ## HOLD=1 keeps it running afterwards.
@@ -35,9 +35,22 @@ test-e2e: tools
 	cd e2e && $(GO) test -count=1 -timeout 20m ./...
 	cd demo/compose && GOWORK=off $(GO) test -count=1 ./...
 
-## bench: per-request cost, compiled and under Yaegi (see BENCHMARKS.md).
-bench:
+## bench: every chain through real Traefik with wrk (req/s, p50, p99, CPU per request
+## against a do-nothing plugin), WebSockets, SSE and memory; writes BENCHMARKS.md.
+bench: tools wrk
+	cd e2e && $(GO) run ./cmd/bench -rounds 5 -duration 4s -out ../BENCHMARKS.md
+
+## profile: Traefik's CPU and allocation profiles under stateful and stateless load,
+## with the top costs under the interpreter.
+profile: tools wrk
+	cd e2e && $(GO) run ./cmd/bench -profile -duration 12s
+
+## bench-yaegi: the diagnostic loop benchmark, compiled and under Yaegi.
+bench-yaegi:
 	cd e2e && $(GO) test -run '^$$' -bench ServeHTTP -benchtime 20000x ./yaegi/
+
+wrk:
+	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
 
 ## lint: gofmt, go vet and golangci-lint over every module.
 lint:

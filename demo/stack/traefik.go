@@ -31,6 +31,9 @@ type TraefikOptions struct {
 	Plugins func(dir string) error
 	// Debug serves Go's /debug/pprof and /debug/vars on the API entry point.
 	Debug bool
+	// EntryPoints are more entry points, by name, each on a free loopback port; their
+	// base URLs are in Traefik.URLs.
+	EntryPoints []string
 	// LocalPlugins maps plugin aliases to module names (default both plugins of this
 	// repository under their usual aliases).
 	LocalPlugins map[string]string
@@ -40,6 +43,8 @@ type TraefikOptions struct {
 type Traefik struct {
 	// WebURL is the base URL of the "web" entry point.
 	WebURL string
+	// URLs are the base URLs of TraefikOptions.EntryPoints, by name.
+	URLs map[string]string
 	// API reads Traefik's JSON API.
 	API *API
 	// LogPath is the file that holds Traefik's stdout and stderr.
@@ -73,7 +78,15 @@ func StartTraefik(ctx context.Context, opts TraefikOptions) (*Traefik, error) {
 	if err != nil {
 		return nil, err
 	}
-	static, err := staticConfig(opts, web, api)
+	urls := map[string]string{}
+	for _, name := range opts.EntryPoints {
+		addr, err := FreeAddr()
+		if err != nil {
+			return nil, err
+		}
+		urls[name] = addr
+	}
+	static, err := staticConfig(opts, web, api, urls)
 	if err != nil {
 		return nil, err
 	}
@@ -81,7 +94,10 @@ func StartTraefik(ctx context.Context, opts TraefikOptions) (*Traefik, error) {
 	if err := writeJSON(configPath, static); err != nil {
 		return nil, err
 	}
-	t := &Traefik{WebURL: "http://" + web, API: NewAPI("http://" + api), LogPath: filepath.Join(opts.Dir, "traefik.log"), done: make(chan struct{})}
+	t := &Traefik{WebURL: "http://" + web, URLs: map[string]string{}, API: NewAPI("http://" + api), LogPath: filepath.Join(opts.Dir, "traefik.log"), done: make(chan struct{})}
+	for name, addr := range urls {
+		t.URLs[name] = "http://" + addr
+	}
 	logFile, err := os.Create(t.LogPath)
 	if err != nil {
 		return nil, err
@@ -108,7 +124,7 @@ func StartTraefik(ctx context.Context, opts TraefikOptions) (*Traefik, error) {
 
 // staticConfig returns Traefik's static configuration. It is written as JSON, which
 // Traefik's YAML loader reads.
-func staticConfig(opts TraefikOptions, web, api string) (map[string]any, error) {
+func staticConfig(opts TraefikOptions, web, api string, more map[string]string) (map[string]any, error) {
 	level := opts.LogLevel
 	if level == "" {
 		level = os.Getenv("TRAEFIK_LOG_LEVEL")
@@ -140,15 +156,19 @@ func staticConfig(opts TraefikOptions, web, api string) (map[string]any, error) 
 		localPlugins[MiddlewareAlias] = map[string]any{"moduleName": MiddlewareModule}
 		localPlugins[ProviderAlias] = map[string]any{"moduleName": ProviderModule}
 	}
+	entryPoints := map[string]any{
+		"web":     map[string]any{"address": web, "transport": map[string]any{"lifeCycle": lifeCycle}},
+		"traefik": map[string]any{"address": api, "transport": map[string]any{"lifeCycle": lifeCycle}},
+	}
+	for name, addr := range more {
+		entryPoints[name] = map[string]any{"address": addr, "transport": map[string]any{"lifeCycle": lifeCycle}}
+	}
 	return map[string]any{
-		"global": map[string]any{"checkNewVersion": false, "sendAnonymousUsage": false},
-		"log":    map[string]any{"level": level, "noColor": true},
-		"entryPoints": map[string]any{
-			"web":     map[string]any{"address": web, "transport": map[string]any{"lifeCycle": lifeCycle}},
-			"traefik": map[string]any{"address": api, "transport": map[string]any{"lifeCycle": lifeCycle}},
-		},
-		"api":       map[string]any{"insecure": true, "dashboard": false, "debug": opts.Debug},
-		"providers": providers,
+		"global":      map[string]any{"checkNewVersion": false, "sendAnonymousUsage": false},
+		"log":         map[string]any{"level": level, "noColor": true},
+		"entryPoints": entryPoints,
+		"api":         map[string]any{"insecure": true, "dashboard": false, "debug": opts.Debug},
+		"providers":   providers,
 		"experimental": map[string]any{
 			"abortOnPluginFailure": true,
 			"localPlugins":         localPlugins,

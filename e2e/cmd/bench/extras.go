@@ -1,0 +1,158 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/storeaffinity/storeaffinity/demo/commerce"
+	"github.com/storeaffinity/storeaffinity/demo/fleet"
+)
+
+// extras measures WebSocket connects per second, SSE event delay under load, and
+// Traefik's resident memory after 10k and 100k distinct stores, through the
+// 3-member storeaffinity chain.
+func (s *setup) extras(d time.Duration) ([]string, error) {
+	base := s.traefik.URLs["ours-stateful-3"]
+	var lines []string
+	connects, failed := websocketConnects(base, d)
+	lines = append(lines, fmt.Sprintf("WebSocket connects through the stateful chain (4 clients, %v): %.0f per second, %d failed", d, connects, failed))
+	delay, worst, events, err := sseDelayUnderLoad(s, base, d)
+	if err != nil {
+		return nil, err
+	}
+	lines = append(lines, fmt.Sprintf("SSE under stateless wrk load: %d events, delay from the backend's flush to the client median %v, worst %v", events, delay, worst))
+	before, err := rss(s.traefik.PID())
+	if err != nil {
+		return nil, err
+	}
+	for _, stores := range []int{10000, 100000} {
+		if err := distinctStores(base, stores); err != nil {
+			return nil, err
+		}
+		after, err := rss(s.traefik.PID())
+		if err != nil {
+			return nil, err
+		}
+		lines = append(lines, fmt.Sprintf("Traefik's resident memory after %d distinct stores: %.1f MB, %+.1f MB from before them", stores, float64(after)/1e6, float64(after-before)/1e6))
+	}
+	return lines, nil
+}
+
+func websocketConnects(base string, d time.Duration) (float64, int64) {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	client := fleet.NewClient(base)
+	var ok, failed atomic.Int64
+	var wg sync.WaitGroup
+	for w := 0; w < 4; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			for n := 0; ctx.Err() == nil; n++ {
+				conn, _, _, err := client.Dial(ctx, fmt.Sprintf("%d%04d-001", w, n%10000))
+				if err != nil {
+					if ctx.Err() == nil {
+						failed.Add(1)
+					}
+					continue
+				}
+				_ = conn.CloseNow()
+				ok.Add(1)
+			}
+		}(w)
+	}
+	wg.Wait()
+	return float64(ok.Load()) / d.Seconds(), failed.Load()
+}
+
+func sseDelayUnderLoad(s *setup, base string, d time.Duration) (time.Duration, time.Duration, int, error) {
+	script, err := wrkScript(s.dir, variants[4]) // ours-stateless-3
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	loadDone := make(chan error, 1)
+	go func() {
+		_, err := runWrk(s.traefik.URLs["ours-stateless-3"], script, d)
+		loadDone <- err
+	}()
+	time.Sleep(500 * time.Millisecond)
+	count := int((d - time.Second) / (50 * time.Millisecond))
+	req, err := http.NewRequest(http.MethodGet, base+fleet.DevicePath("00123-001", commerce.EventsPath)+fmt.Sprintf("?count=%d&interval=50ms", count), nil)
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	req.Header.Set("Accept", "text/event-stream")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	defer func() { _ = resp.Body.Close() }()
+	var delays []time.Duration
+	scanner := bufio.NewScanner(resp.Body)
+	for scanner.Scan() {
+		data, ok := strings.CutPrefix(scanner.Text(), "data: ")
+		if !ok {
+			continue
+		}
+		var event commerce.Event
+		if err := json.Unmarshal([]byte(data), &event); err != nil {
+			return 0, 0, 0, err
+		}
+		delays = append(delays, time.Since(time.Unix(0, event.Sent)))
+	}
+	if err := <-loadDone; err != nil {
+		return 0, 0, 0, err
+	}
+	if len(delays) == 0 {
+		return 0, 0, 0, fmt.Errorf("no SSE event arrived")
+	}
+	sort.Slice(delays, func(i, j int) bool { return delays[i] < delays[j] })
+	return delays[len(delays)/2].Round(10 * time.Microsecond), delays[len(delays)-1].Round(10 * time.Microsecond), len(delays), nil
+}
+
+// distinctStores sends one stateful request for each of stores new stores.
+var storesSent int
+
+func distinctStores(base string, stores int) error {
+	client := fleet.NewClient(base)
+	next := make(chan int)
+	errs := make(chan error, 16)
+	var wg sync.WaitGroup
+	for w := 0; w < 16; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for n := range next {
+				resp, err := client.Ticket(context.Background(), fmt.Sprintf("m%06d-001", n))
+				if err == nil && resp.Status != http.StatusOK {
+					err = fmt.Errorf("store m%06d: status %d", n, resp.Status)
+				}
+				if err != nil {
+					select {
+					case errs <- err:
+					default:
+					}
+				}
+			}
+		}()
+	}
+	for ; storesSent < stores; storesSent++ {
+		next <- storesSent
+	}
+	close(next)
+	wg.Wait()
+	select {
+	case err := <-errs:
+		return err
+	default:
+		return nil
+	}
+}

@@ -1,0 +1,114 @@
+// Command bench measures the storeaffinity middleware inside real Traefik: wrk
+// against every chain of variants.go, the variants alternating over several rounds,
+// with req/s, p50, p99 and the CPU time per request of every proxy process (from
+// /proc); then WebSocket connects per second, SSE event delay under load, and
+// Traefik's resident memory after 10k and 100k distinct stores. It writes the results
+// into BENCHMARKS.md. With -profile it captures Traefik's CPU and allocation profiles
+// under stateful and stateless load instead, and prints the interpreted code's top
+// costs.
+//
+//	go run ./cmd/bench -rounds 5 -duration 4s -out ../BENCHMARKS.md
+//	go run ./cmd/bench -profile
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/storeaffinity/storeaffinity/demo/stack"
+)
+
+func main() {
+	rounds := flag.Int("rounds", 5, "alternating rounds of every variant")
+	duration := flag.Duration("duration", 4*time.Second, "wrk duration per variant and round")
+	out := flag.String("out", "", "BENCHMARKS.md to write the results into (default: print them)")
+	profile := flag.Bool("profile", false, "capture Traefik's CPU and allocation profiles instead")
+	shard := flag.String("shard-proxy", "", "run as the sharding proxy on this address (internal)")
+	backends := flag.String("backends", "", "the sharding proxy's backends (internal)")
+	flag.Parse()
+	var err error
+	switch {
+	case *shard != "":
+		err = runShardProxy(*shard, strings.Split(*backends, ","))
+	case *profile:
+		err = runProfile(*duration)
+	default:
+		err = runBench(*rounds, *duration, *out)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+// setup is the running chain: backends, the sharding proxy and one Traefik with an
+// entry point per variant.
+type setup struct {
+	dir      string
+	replicas stack.Replicas
+	traefik  *stack.Traefik
+	proxyPID int
+	stop     func()
+}
+
+func start(ctx context.Context, debug bool) (*setup, error) {
+	dir, err := os.MkdirTemp("", "storeaffinity-bench-")
+	if err != nil {
+		return nil, err
+	}
+	replicas, err := stack.StartReplicas("b0", "b1", "b2")
+	if err != nil {
+		return nil, err
+	}
+	var urls []string
+	for _, r := range replicas {
+		urls = append(urls, r.URL())
+	}
+	proxyURL, proxy, err := startShardProxy(urls)
+	if err != nil {
+		replicas.Close()
+		return nil, err
+	}
+	var names []string
+	for _, v := range variants {
+		names = append(names, v.name)
+	}
+	traefik, err := stack.StartTraefik(ctx, stack.TraefikOptions{
+		Dir: dir, Dynamic: dynamicConfig(urls, proxyURL), LogLevel: "ERROR", Debug: debug,
+		Plugins: installPlugins, EntryPoints: names,
+		LocalPlugins: map[string]string{stack.MiddlewareAlias: stack.MiddlewareModule, "floor": "floor"},
+	})
+	if err != nil {
+		_ = proxy.Process.Kill()
+		replicas.Close()
+		return nil, err
+	}
+	s := &setup{dir: dir, replicas: replicas, traefik: traefik, proxyPID: proxy.Process.Pid}
+	s.stop = func() {
+		traefik.Stop()
+		_ = proxy.Process.Kill()
+		_ = proxy.Wait()
+		replicas.Close()
+		_ = os.RemoveAll(dir)
+	}
+	// Wait until every entry point routes.
+	for _, v := range variants {
+		script, err := wrkScript(dir, v)
+		if err != nil {
+			s.stop()
+			return nil, err
+		}
+		if err := stack.Poll(ctx, 30*time.Second, func(context.Context) error {
+			_, err := runWrk(traefik.URLs[v.name], script, time.Second)
+			return err
+		}); err != nil {
+			s.stop()
+			return nil, fmt.Errorf("variant %s: %w\n%s", v.name, err, traefik.Trouble())
+		}
+	}
+	return s, nil
+}

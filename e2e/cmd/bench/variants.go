@@ -1,0 +1,153 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/storeaffinity/storeaffinity"
+	"github.com/storeaffinity/storeaffinity/demo/stack"
+)
+
+// variant is one chain under test, served on an entry point of its own.
+type variant struct {
+	name     string
+	stateful bool   // requests carry a device ID (cycling through devices)
+	cookie   string // a sticky cookie the client holds, besides session=abc
+	hop      bool   // the chain includes the sharding proxy
+}
+
+// variants are the chains, in the order each round runs them.
+var variants = []variant{
+	{name: "plain"},
+	{name: "sticky", cookie: "w3_affinity=" + storeaffinity.StickyValue("m-0")},
+	{name: "floor", cookie: "w3_affinity=" + storeaffinity.StickyValue("m-0")},
+	{name: "ours-stateful-3", stateful: true},
+	{name: "ours-stateless-3"},
+	{name: "ours-stateful-100", stateful: true},
+	{name: "ours-stateless-100"},
+	{name: "second-hop", stateful: true, hop: true},
+}
+
+// description says what each variant measures, for BENCHMARKS.md.
+var description = map[string]string{
+	"plain":              "plain load-balancer service over the 3 backends",
+	"sticky":             "Traefik's sticky weighted service, cookie held by the client",
+	"floor":              "do-nothing interpreted plugin + the sticky weighted service (the floor)",
+	"ours-stateful-3":    "storeaffinity, stateful (1000 devices), 3 members",
+	"ours-stateless-3":   "storeaffinity, stateless, 3 members",
+	"ours-stateful-100":  "storeaffinity, stateful (1000 devices), 100 members",
+	"ours-stateless-100": "storeaffinity, stateless, 100 members",
+	"second-hop":         "StateLB-style second hop: Traefik, a Go sharding proxy, the backend (CPU of both proxies)",
+}
+
+// dynamicConfig routes each variant's entry point: 100 member services over the 3
+// backends, weighted services of 3 and 100 of them, and the middlewares.
+func dynamicConfig(backends []string, shardProxy string) map[string]any {
+	services := map[string]any{
+		"plain": map[string]any{"loadBalancer": servers(backends...)},
+		"hop":   map[string]any{"loadBalancer": servers(shardProxy)},
+	}
+	var members3, members100 []string
+	var children3, children100 []any
+	for i := 0; i < 100; i++ {
+		name := fmt.Sprintf("m-%d", i)
+		services[name] = map[string]any{"loadBalancer": servers(backends[i%len(backends)])}
+		members100 = append(members100, name)
+		children100 = append(children100, map[string]any{"name": name, "weight": 1})
+		if i < 3 {
+			members3 = append(members3, name)
+			children3 = append(children3, map[string]any{"name": name, "weight": 1})
+		}
+	}
+	services["w3"] = weighted(children3, "w3_affinity")
+	services["w100"] = weighted(children100, "w100_affinity")
+	affinity := func(members []string, cookie string) map[string]any {
+		return map[string]any{"plugin": map[string]any{stack.MiddlewareAlias: map[string]any{
+			"deviceAffinityPrefixes": []string{"/api/appId/pos/deviceId"},
+			"members":                members,
+			"stickyCookie":           cookie,
+		}}}
+	}
+	middlewares := map[string]any{
+		"floor":  map[string]any{"plugin": map[string]any{"floor": map[string]any{}}},
+		"aff3":   affinity(members3, "w3_affinity"),
+		"aff100": affinity(members100, "w100_affinity"),
+	}
+	route := map[string][2]string{ // variant: service, middleware
+		"plain": {"plain", ""}, "sticky": {"w3", ""}, "floor": {"w3", "floor"},
+		"ours-stateful-3": {"w3", "aff3"}, "ours-stateless-3": {"w3", "aff3"},
+		"ours-stateful-100": {"w100", "aff100"}, "ours-stateless-100": {"w100", "aff100"},
+		"second-hop": {"hop", ""},
+	}
+	routers := map[string]any{}
+	for name, r := range route {
+		router := map[string]any{"rule": "PathPrefix(`/`)", "service": r[0], "entryPoints": []string{name}}
+		if r[1] != "" {
+			router["middlewares"] = []string{r[1]}
+		}
+		routers[name] = router
+	}
+	return map[string]any{"http": map[string]any{"routers": routers, "services": services, "middlewares": middlewares}}
+}
+
+func servers(urls ...string) map[string]any {
+	var list []any
+	for _, u := range urls {
+		list = append(list, map[string]any{"url": u})
+	}
+	return map[string]any{"servers": list, "passHostHeader": true}
+}
+
+func weighted(children []any, cookie string) map[string]any {
+	return map[string]any{"weighted": map[string]any{
+		"services": children,
+		"sticky":   map[string]any{"cookie": map[string]any{"name": cookie, "httpOnly": true}},
+	}}
+}
+
+// floorPlugin is an interpreted middleware that only calls next.
+const floorPlugin = `package floor
+
+import (
+	"context"
+	"net/http"
+)
+
+// Config is empty.
+type Config struct{}
+
+// CreateConfig returns the empty configuration.
+func CreateConfig() *Config { return &Config{} }
+
+type floor struct{ next http.Handler }
+
+// New returns the do-nothing middleware.
+func New(ctx context.Context, next http.Handler, config *Config, name string) (http.Handler, error) {
+	return &floor{next: next}, nil
+}
+
+func (f *floor) ServeHTTP(rw http.ResponseWriter, req *http.Request) { f.next.ServeHTTP(rw, req) }
+`
+
+// installPlugins installs both plugins and the do-nothing one as local plugins.
+func installPlugins(dir string) error {
+	if err := stack.InstallPlugins(dir); err != nil {
+		return err
+	}
+	floor := filepath.Join(dir, "plugins-local", "src", "floor")
+	if err := os.MkdirAll(floor, 0o755); err != nil {
+		return err
+	}
+	files := map[string]string{
+		"go.mod":       "module floor\n\ngo 1.22\n",
+		"floor.go":     floorPlugin,
+		".traefik.yml": "displayName: floor\ntype: middleware\nimport: floor\nsummary: does nothing\ntestData: {a: b}\n",
+	}
+	for name, content := range files {
+		if err := os.WriteFile(filepath.Join(floor, name), []byte(content), 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}
