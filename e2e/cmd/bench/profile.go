@@ -55,8 +55,8 @@ func runProfile(d time.Duration) error {
 			{cpu, "CPU", ""},
 			{allocs, "allocated bytes", "-sample_index=alloc_space"},
 		} {
-			fmt.Printf("\n=== %s, %s: top costs under the interpreter (frames in github.com/traefik/yaegi) ===\n", v.name, p.title)
-			args := []string{"tool", "pprof", "-top", "-nodecount=25", "-focus=github.com/traefik/yaegi"}
+			fmt.Printf("\n=== %s, %s: top costs of the interpreted code (under github.com/traefik/yaegi, less Traefik's proxy that next runs) ===\n", v.name, p.title)
+			args := []string{"tool", "pprof", "-top", "-nodecount=25", "-focus=github.com/traefik/yaegi", `-ignore=net/http/httputil\.\(\*ReverseProxy\)`}
 			if p.extra != "" {
 				args = append(args, p.extra)
 			}

@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+	"io"
+	"log"
 	"net"
 	"net/http"
 	"net/http/httputil"
@@ -27,7 +29,7 @@ func runShardProxy(listen string, backends []string) error {
 			return err
 		}
 	}
-	proxy := &httputil.ReverseProxy{Rewrite: func(r *httputil.ProxyRequest) {
+	proxy := &httputil.ReverseProxy{ErrorLog: log.New(io.Discard, "", 0), Rewrite: func(r *httputil.ProxyRequest) {
 		target := targets[backends[0]]
 		segments := strings.Split(strings.TrimPrefix(r.In.URL.Path, "/api/appId/pos/deviceId/"), "/")
 		if device := segments[0]; device != "" {
