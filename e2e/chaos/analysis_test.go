@@ -41,7 +41,7 @@ type analysis struct {
 	stores   []string
 	original map[string]string
 	fleet    *fleet.Fleet
-	load     *restLoad
+	load     *fleet.Load
 	rec      *recorder
 	reports  []commerce.Report
 	failures map[int][2]int // per phase: REST failures, failed WebSocket dials
@@ -278,12 +278,12 @@ func (a *analysis) servedAgain(affected map[string]bool, at, to time.Time) (serv
 				}
 			}
 			var rest time.Time
-			for _, r := range a.load.devices[device].between(at, to) {
+			for _, r := range a.load.Between(device, at, to) {
 				switch {
-				case !r.ok:
+				case !r.OK:
 					rest = time.Time{}
 				case rest.IsZero():
-					rest = r.at
+					rest = r.At
 				}
 			}
 			if socket.IsZero() || rest.IsZero() {
@@ -313,11 +313,11 @@ func (a *analysis) restFailuresByStatus(from, to time.Time) (int, map[string]boo
 	failed, stores, statuses := 0, map[string]bool{}, map[int]int{}
 	for _, store := range a.stores {
 		for _, device := range fleet.Devices(store) {
-			for _, r := range a.load.devices[device].between(from, to) {
-				if !r.ok {
+			for _, r := range a.load.Between(device, from, to) {
+				if !r.OK {
 					failed++
 					stores[store] = true
-					statuses[r.status]++
+					statuses[r.Status]++
 				}
 			}
 		}

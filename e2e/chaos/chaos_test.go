@@ -49,8 +49,19 @@ func TestStoresFailOverAndComeBackWholeWhenReplicasDie(t *testing.T) {
 	f := fleet.ConnectVia(ctx, stores, proxyA, proxyB)
 	defer f.Close()
 	waitSockets(t, f, original, 30*time.Second)
-	load := startLoad(ctx, stores, fleet.NewClient(c.proxies[0].WebURL), fleet.NewClient(c.proxies[1].WebURL), restEvery)
-	defer load.stop()
+	pos, cx := fleet.NewClient(c.proxies[0].WebURL), fleet.NewClient(c.proxies[1].WebURL)
+	var devices []string
+	for _, store := range stores {
+		devices = append(devices, fleet.Devices(store)...)
+	}
+	// Each store's POS calls through one proxy and its CX through the other.
+	load := fleet.StartLoad(ctx, devices, func(device string) *fleet.Client {
+		if strings.HasSuffix(device, "-"+fleet.CX) {
+			return cx
+		}
+		return pos
+	}, restEvery)
+	defer load.Stop()
 	time.Sleep(restEvery + 500*time.Millisecond) // every device has made a REST call
 	rec := startRecorder(ctx, c, f, load, stores)
 	defer rec.stop()
@@ -97,7 +108,7 @@ func TestStoresFailOverAndComeBackWholeWhenReplicasDie(t *testing.T) {
 
 	end := time.Now()
 	endErrors := dialErrors(f)
-	load.stop()
+	load.Stop()
 	rec.stop()
 	f.Close()
 	time.Sleep(200 * time.Millisecond) // let the replicas log the closed WebSockets

@@ -81,7 +81,7 @@ type recorder struct {
 	done   sync.WaitGroup
 }
 
-func startRecorder(ctx context.Context, c *cluster, f *fleet.Fleet, load *restLoad, stores []string) *recorder {
+func startRecorder(ctx context.Context, c *cluster, f *fleet.Fleet, load *fleet.Load, stores []string) *recorder {
 	ctx, cancel := context.WithCancel(ctx)
 	r := &recorder{stores: stores, cancel: cancel}
 	pids := [2]int{c.proxies[0].PID(), c.proxies[1].PID()}
@@ -122,7 +122,7 @@ func every(ctx context.Context, fn func(time.Time)) {
 	}
 }
 
-func (r *recorder) take(now time.Time, f *fleet.Fleet, load *restLoad, pids [2]int) {
+func (r *recorder) take(now time.Time, f *fleet.Fleet, load *fleet.Load, pids [2]int) {
 	s := sample{at: now, stores: make([]storeState, len(r.stores))}
 	for i, pid := range pids {
 		s.cpu[i] = cpuTime(pid)
@@ -133,8 +133,8 @@ func (r *recorder) take(now time.Time, f *fleet.Fleet, load *restLoad, pids [2]i
 				s.stores[i].socket[d] = conn.Replica
 				s.stores[i].socketMember[d] = memberOf(conn.Affinity)
 			}
-			if last, ok := load.devices[device].last(); ok {
-				s.stores[i].rest[d], s.stores[i].restReplica[d], s.stores[i].restOK[d] = last.member, last.replica, last.ok
+			if last, ok := load.Last(device); ok {
+				s.stores[i].rest[d], s.stores[i].restReplica[d], s.stores[i].restOK[d] = strings.TrimPrefix(last.Member, app+"-"), last.Replica, last.OK
 			}
 		}
 	}

@@ -48,8 +48,12 @@ func TestScalingMovesFewStoresAndKeepsDevicesTogether(t *testing.T) {
 	f := e.client.Connect(e.ctx, stores)
 	defer f.Close()
 	waitConnected(t, f, 30*time.Second)
-	load := startRESTLoad(e.ctx, e.client, stores, 500*time.Millisecond)
-	defer load.stop()
+	var devices []string
+	for _, store := range stores {
+		devices = append(devices, fleet.Devices(store)...)
+	}
+	load := fleet.StartLoad(e.ctx, devices, func(string) *fleet.Client { return e.client }, 500*time.Millisecond)
+	defer load.Stop()
 
 	first := e.owners(t, f)
 	up := e.scale(t, f, dns, hosts)
@@ -64,7 +68,8 @@ func TestScalingMovesFewStoresAndKeepsDevicesTogether(t *testing.T) {
 			t.Errorf("store %s is on %s after scaling back, was on %s", store, down.after[store], first[store])
 		}
 	}
-	requests, failures := load.stop()
+	load.Stop()
+	requests, failures := load.Counts()
 	t.Logf("REST calls during the scenario: %d, failed: %d", requests, failures)
 	if failures > 0 {
 		t.Errorf("%d of %d REST calls failed", failures, requests)

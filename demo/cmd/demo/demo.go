@@ -38,7 +38,7 @@ type demo struct {
 	dns      *stack.DNS
 	traefik  *stack.Traefik
 	fleet    *fleet.Fleet
-	load     *restLoad
+	load     *fleet.Load
 	workDir  string
 }
 
@@ -85,7 +85,11 @@ func (d *demo) run(ctx context.Context) (string, error) {
 	client := fleet.NewClient(d.traefik.WebURL)
 	stores := fleet.StoreIDs(d.storeCount)
 	d.fleet = client.Connect(ctx, stores)
-	d.load = startRESTLoad(ctx, client, stores)
+	var posDevices []string
+	for _, store := range stores {
+		posDevices = append(posDevices, fleet.Devices(store)[0])
+	}
+	d.load = fleet.StartLoad(ctx, posDevices, func(string) *fleet.Client { return client }, 300*time.Millisecond)
 	if err := d.waitTogether(ctx, 30*time.Second); err != nil {
 		return "", err
 	}
@@ -110,7 +114,7 @@ func (d *demo) run(ctx context.Context) (string, error) {
 	after, apart := d.fleet.Together()
 	d.printPlacement(after, before)
 	splits := commerce.Splits(d.replicas.Reports(), changed.Add(d.grace+5*time.Second))
-	requests, failures := d.load.counts()
+	requests, failures := d.load.Counts()
 	moduloMoved := moduloMoves(stores, 3, 4)
 
 	d.step("summary")
@@ -153,7 +157,7 @@ func (d *demo) waitMoved(ctx context.Context, before map[string]string, moved []
 
 func (d *demo) close() {
 	if d.load != nil {
-		d.load.stop()
+		d.load.Stop()
 		d.load = nil
 	}
 	if d.fleet != nil {

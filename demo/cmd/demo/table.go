@@ -16,7 +16,7 @@ func (d *demo) printPlacement(owner, previous map[string]string) {
 	for store, replica := range owner {
 		byReplica[replica] = append(byReplica[replica], store)
 	}
-	rest := d.load.byReplica()
+	rest := d.load.ByReplica()
 	w := tabwriter.NewWriter(d.out, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(w, "    replica\tstores\tWebSockets\tREST calls\tstores (* = moved here)")
 	for _, replica := range replicaNames {
