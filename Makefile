@@ -29,6 +29,7 @@ test-unit:
 tools:
 	@scripts/install-traefik.sh "$(CACHE)" >/dev/null
 	@scripts/install-kube.sh "$(CACHE)" >/dev/null
+	@scripts/install-helm.sh "$(CACHE)" >/dev/null
 
 test-e2e: tools
 	cd demo && $(GO) test -count=1 ./...

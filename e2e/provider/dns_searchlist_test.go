@@ -10,7 +10,6 @@ import (
 	"os/exec"
 	"regexp"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -59,7 +58,7 @@ func testSearchListFailures(t *testing.T) {
 		for _, runtime := range runtimes {
 			t.Run(test.name+"/"+runtime, func(t *testing.T) {
 				srvName := dns.Fqdn(test.srvName)
-				server := startSearchListDNS(t)
+				server := startDNSAt(t, "127.0.0.1:53")
 				server.set(t, srvName, srvName+" 1 IN SRV 0 1 8080 pos-0.pos.example.", srvName+" 1 IN SRV 0 1 8081 pos-1.pos.example.")
 				server.set(t, "pos-0.pos.example.", "pos-0.pos.example. 1 IN A 127.0.0.10")
 				server.set(t, "pos-1.pos.example.", "pos-1.pos.example. 1 IN A 127.0.0.11")
@@ -67,7 +66,7 @@ func testSearchListFailures(t *testing.T) {
 				r := start(t, newProvider(t, runtime, map[string]any{"apps": []any{map[string]any{"name": "pos", "dns": dnsOptions}}}))
 				r.waitMembers(t, "pos", want, 10*time.Second)
 
-				server.setServfail(test.failing)
+				server.setServfailFor(test.failing)
 				polls := server.queries(srvName)
 				r.expectQuiet(t, 2*time.Second) // no configuration at all, so no empty one
 				if n := server.queries(srvName) - polls; n < 3 {
@@ -90,7 +89,7 @@ func testSearchListFailures(t *testing.T) {
 					t.Logf("%d lookups of %s (without a resolver, Traefik resolves SRV targets itself)", server.queries(test.failing), test.failing)
 				}
 
-				server.setServfail("")
+				server.setServfailFor("")
 				server.set(t, srvName) // authoritative NXDOMAIN: now the list empties
 				r.waitMembers(t, "pos", "", 5*time.Second)
 			})
@@ -200,87 +199,4 @@ func run(t *testing.T, name string, args ...string) {
 	if out, err := exec.Command(name, args...).CombinedOutput(); err != nil {
 		t.Fatalf("%s %s: %v: %s", name, strings.Join(args, " "), err, out)
 	}
-}
-
-// searchListDNS is an authoritative DNS server on 127.0.0.1:53 that answers NXDOMAIN
-// for every name without records (so every search-list expansion), and SERVFAIL for
-// one chosen name. It counts the queries per name.
-type searchListDNS struct {
-	mu       sync.Mutex
-	records  map[string][]dns.RR // by lower-case FQDN
-	servfail string
-	counts   map[string]int
-}
-
-func startSearchListDNS(t *testing.T) *searchListDNS {
-	t.Helper()
-	conn, err := net.ListenPacket("udp", "127.0.0.1:53")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := &searchListDNS{records: make(map[string][]dns.RR), counts: make(map[string]int)}
-	server := &dns.Server{PacketConn: conn, Handler: s}
-	go func() { _ = server.ActivateAndServe() }()
-	t.Cleanup(func() { _ = server.Shutdown() })
-	return s
-}
-
-// set replaces the records of a name, given in zone-file syntax; none removes the name.
-func (s *searchListDNS) set(t *testing.T, name string, records ...string) {
-	t.Helper()
-	var rrs []dns.RR
-	for _, r := range records {
-		rr, err := dns.NewRR(r)
-		if err != nil {
-			t.Fatal(err)
-		}
-		rrs = append(rrs, rr)
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if len(rrs) == 0 {
-		delete(s.records, strings.ToLower(name))
-	} else {
-		s.records[strings.ToLower(name)] = rrs
-	}
-}
-
-// setServfail makes name answer SERVFAIL; "" turns that off.
-func (s *searchListDNS) setServfail(name string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.servfail = strings.ToLower(name)
-}
-
-func (s *searchListDNS) queries(name string) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.counts[strings.ToLower(name)]
-}
-
-func (s *searchListDNS) ServeDNS(w dns.ResponseWriter, req *dns.Msg) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	resp := new(dns.Msg)
-	resp.SetReply(req)
-	resp.Authoritative = true
-	if len(req.Question) == 1 {
-		q := req.Question[0]
-		name := strings.ToLower(q.Name)
-		s.counts[name]++
-		rrs, found := s.records[name]
-		switch {
-		case name == s.servfail:
-			resp.Rcode = dns.RcodeServerFailure
-		case !found:
-			resp.Rcode = dns.RcodeNameError
-		default:
-			for _, rr := range rrs {
-				if rr.Header().Rrtype == q.Qtype {
-					resp.Answer = append(resp.Answer, rr)
-				}
-			}
-		}
-	}
-	_ = w.WriteMsg(resp)
 }

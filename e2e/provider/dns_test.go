@@ -10,29 +10,42 @@ import (
 	"github.com/miekg/dns"
 )
 
-// dnsServer is an authoritative DNS server on 127.0.0.1 whose records tests change.
+// dnsServer is an authoritative DNS server on 127.0.0.1 whose records tests change:
+// NXDOMAIN for every name without records, SERVFAIL for every name or for one chosen
+// name, and a count of the queries per name.
 type dnsServer struct {
 	addr string
 
-	mu       sync.Mutex
-	records  map[string][]dns.RR // by lower-case FQDN
-	servfail bool
+	mu           sync.Mutex
+	records      map[string][]dns.RR // by lower-case FQDN
+	servfailAll  bool
+	servfailName string
+	counts       map[string]int
 }
 
-func startDNS(t *testing.T) *dnsServer {
+// startDNS starts a server on a free port of 127.0.0.1.
+func startDNS(t *testing.T) *dnsServer { return startDNSAt(t, "127.0.0.1:0") }
+
+// startDNSAt starts a server on addr.
+func startDNSAt(t *testing.T, addr string) *dnsServer {
 	t.Helper()
-	conn, err := net.ListenPacket("udp", "127.0.0.1:0")
+	conn, err := net.ListenPacket("udp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &dnsServer{addr: conn.LocalAddr().String(), records: make(map[string][]dns.RR)}
-	server := &dns.Server{PacketConn: conn, Handler: s}
+	s := &dnsServer{addr: conn.LocalAddr().String(), records: map[string][]dns.RR{}, counts: map[string]int{}}
+	started := make(chan struct{})
+	server := &dns.Server{PacketConn: conn, Handler: s, NotifyStartedFunc: func() { close(started) }}
 	go func() { _ = server.ActivateAndServe() }()
-	t.Cleanup(func() { _ = server.Shutdown() })
+	<-started // a Shutdown before the start would leave the port bound
+	t.Cleanup(func() {
+		_ = server.Shutdown()
+		_ = conn.Close()
+	})
 	return s
 }
 
-// set replaces the records of a name, given in zone-file syntax.
+// set replaces the records of a name, given in zone-file syntax; none removes the name.
 func (s *dnsServer) set(t *testing.T, name string, records ...string) {
 	t.Helper()
 	var rrs []dns.RR
@@ -43,19 +56,35 @@ func (s *dnsServer) set(t *testing.T, name string, records ...string) {
 		}
 		rrs = append(rrs, rr)
 	}
+	key := strings.ToLower(dns.Fqdn(name))
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if len(rrs) == 0 {
-		delete(s.records, dns.Fqdn(name))
+		delete(s.records, key)
 	} else {
-		s.records[dns.Fqdn(name)] = rrs
+		s.records[key] = rrs
 	}
 }
 
+// setServfail makes every name answer SERVFAIL, or none.
 func (s *dnsServer) setServfail(on bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.servfail = on
+	s.servfailAll = on
+}
+
+// setServfailFor makes one name answer SERVFAIL; "" turns that off.
+func (s *dnsServer) setServfailFor(name string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.servfailName = strings.ToLower(name)
+}
+
+// queries returns how many queries asked for name.
+func (s *dnsServer) queries(name string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.counts[strings.ToLower(name)]
 }
 
 func (s *dnsServer) ServeDNS(w dns.ResponseWriter, req *dns.Msg) {
@@ -64,17 +93,21 @@ func (s *dnsServer) ServeDNS(w dns.ResponseWriter, req *dns.Msg) {
 	resp := new(dns.Msg)
 	resp.SetReply(req)
 	resp.Authoritative = true
-	q := req.Question[0]
-	rrs, found := s.records[strings.ToLower(q.Name)]
-	switch {
-	case s.servfail:
-		resp.Rcode = dns.RcodeServerFailure
-	case !found:
-		resp.Rcode = dns.RcodeNameError
-	default:
-		for _, rr := range rrs {
-			if rr.Header().Rrtype == q.Qtype {
-				resp.Answer = append(resp.Answer, rr)
+	if len(req.Question) == 1 {
+		q := req.Question[0]
+		name := strings.ToLower(q.Name)
+		s.counts[name]++
+		rrs, found := s.records[name]
+		switch {
+		case s.servfailAll || name == s.servfailName:
+			resp.Rcode = dns.RcodeServerFailure
+		case !found:
+			resp.Rcode = dns.RcodeNameError
+		default:
+			for _, rr := range rrs {
+				if rr.Header().Rrtype == q.Qtype {
+					resp.Answer = append(resp.Answer, rr)
+				}
 			}
 		}
 	}

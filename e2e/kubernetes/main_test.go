@@ -1,0 +1,14 @@
+package kubernetes
+
+import (
+	"os"
+	"testing"
+
+	"github.com/storeaffinity/storeaffinity/e2e/kubeapi"
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	kubeapi.StopShared()
+	os.Exit(code)
+}
