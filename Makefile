@@ -4,7 +4,7 @@
 CACHE ?= $(CURDIR)/.cache
 include scripts/versions
 GO ?= go
-MODULES := . provider e2e demo cmd/storeaffinity
+MODULES := . provider demo cmd/storeaffinity
 # Modules outside the workspace (their requirements must not reach the others).
 STANDALONE_MODULES := demo/compose
 export STOREAFFINITY_CACHE := $(CACHE)
@@ -32,24 +32,24 @@ tools:
 	@scripts/install-helm.sh "$(CACHE)" >/dev/null
 
 test-e2e: tools
-	cd demo && $(GO) test -count=1 ./...
-	# One package at a time: the chaos, outage and rebalancing tests time their bounds.
-	cd e2e && $(GO) test -count=1 -p 1 -timeout 30m ./...
+	# The demo and the end-to-end suite (demo/e2e) are one harness module. One package
+	# at a time: the chaos, outage and rebalancing tests time their bounds.
+	cd demo && $(GO) test -count=1 -p 1 -timeout 30m ./...
 	cd demo/compose && GOWORK=off $(GO) test -count=1 ./...
 
 ## bench: every chain through real Traefik with wrk (req/s, p50, p99, CPU per request
 ## against a do-nothing plugin), WebSockets, SSE and memory; writes BENCHMARKS.md.
 bench: tools wrk
-	cd e2e && $(GO) run ./cmd/bench -rounds 5 -duration 4s -out ../BENCHMARKS.md
+	cd demo && $(GO) run ./e2e/cmd/bench -rounds 5 -duration 4s -out ../BENCHMARKS.md
 
 ## profile: Traefik's CPU and allocation profiles under stateful and stateless load,
 ## with the top costs under the interpreter.
 profile: tools wrk
-	cd e2e && $(GO) run ./cmd/bench -profile -duration 12s
+	cd demo && $(GO) run ./e2e/cmd/bench -profile -duration 12s
 
 ## bench-yaegi: the diagnostic loop benchmark, compiled and under Yaegi.
 bench-yaegi:
-	cd e2e && $(GO) test -run '^$$' -bench ServeHTTP -benchtime 20000x ./yaegi/
+	cd demo && $(GO) test -run '^$$' -bench ServeHTTP -benchtime 20000x ./e2e/yaegi/
 
 wrk:
 	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }

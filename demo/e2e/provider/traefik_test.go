@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/storeaffinity/storeaffinity/demo/stack"
-	"github.com/storeaffinity/storeaffinity/e2e/kubeapi"
+	"github.com/storeaffinity/storeaffinity/demo/e2e/kubeapi"
 )
 
 // startTraefik runs Traefik with both plugins loaded from the working tree and the

@@ -16,8 +16,8 @@ import (
 	"github.com/storeaffinity/storeaffinity/demo/commerce"
 	"github.com/storeaffinity/storeaffinity/demo/fleet"
 	"github.com/storeaffinity/storeaffinity/demo/stack"
-	"github.com/storeaffinity/storeaffinity/e2e/kubeapi"
-	"github.com/storeaffinity/storeaffinity/e2e/netns"
+	"github.com/storeaffinity/storeaffinity/demo/e2e/kubeapi"
+	"github.com/storeaffinity/storeaffinity/demo/e2e/netns"
 )
 
 const (

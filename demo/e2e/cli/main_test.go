@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/storeaffinity/storeaffinity/demo/stack"
-	"github.com/storeaffinity/storeaffinity/e2e/kubeapi"
+	"github.com/storeaffinity/storeaffinity/demo/e2e/kubeapi"
 )
 
 var (
