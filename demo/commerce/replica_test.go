@@ -1,11 +1,8 @@
 package commerce_test
 
 import (
-	"bufio"
 	"context"
-	"encoding/json"
 	"net/http"
-	"strings"
 	"testing"
 	"time"
 
@@ -79,21 +76,16 @@ func TestEventsAreFlushedOneByOne(t *testing.T) {
 	if ct := resp.Header.Get("Content-Type"); ct != "text/event-stream" {
 		t.Fatalf("content type %q", ct)
 	}
-	scanner := bufio.NewScanner(resp.Body)
 	events := 0
-	for scanner.Scan() {
-		data, ok := strings.CutPrefix(scanner.Text(), "data: ")
-		if !ok {
-			continue
-		}
-		var event commerce.Event
-		if err := json.Unmarshal([]byte(data), &event); err != nil {
-			t.Fatal(err)
-		}
+	err = commerce.ReadEvents(resp.Body, func(event commerce.Event) error {
 		if delay := time.Since(time.Unix(0, event.Sent)); delay > 50*time.Millisecond {
 			t.Errorf("event %d arrived %v after it was sent", events, delay)
 		}
 		events++
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 	if events != 3 {
 		t.Fatalf("got %d events, want 3", events)

@@ -1,9 +1,7 @@
 package kubernetes
 
 import (
-	"bufio"
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
@@ -107,17 +105,11 @@ func sseReplica(ctx context.Context, client *fleet.Client, device string) (strin
 		return "", fmt.Errorf("status %d, content type %q", resp.StatusCode, ct)
 	}
 	replicas := map[string]bool{}
-	scanner := bufio.NewScanner(resp.Body)
-	for scanner.Scan() {
-		data, ok := strings.CutPrefix(scanner.Text(), "data: ")
-		if !ok {
-			continue
-		}
-		var event commerce.Event
-		if err := json.Unmarshal([]byte(data), &event); err != nil {
-			return "", err
-		}
+	if err := commerce.ReadEvents(resp.Body, func(event commerce.Event) error {
 		replicas[event.Replica] = true
+		return nil
+	}); err != nil {
+		return "", err
 	}
 	if len(replicas) != 1 {
 		return "", fmt.Errorf("events from replicas %v", keys(replicas))

@@ -1,10 +1,7 @@
 package traefik
 
 import (
-	"bufio"
-	"encoding/json"
 	"net/http"
-	"strings"
 	"testing"
 	"time"
 
@@ -37,16 +34,7 @@ func TestStreamedEventsArriveAtOnce(t *testing.T) {
 	}
 	var worst time.Duration
 	received := 0
-	scanner := bufio.NewScanner(resp.Body)
-	for scanner.Scan() {
-		data, ok := strings.CutPrefix(scanner.Text(), "data: ")
-		if !ok {
-			continue
-		}
-		var event commerce.Event
-		if err := json.Unmarshal([]byte(data), &event); err != nil {
-			t.Fatal(err)
-		}
+	err = commerce.ReadEvents(resp.Body, func(event commerce.Event) error {
 		delay := time.Since(time.Unix(0, event.Sent))
 		worst = max(worst, delay)
 		if delay > 50*time.Millisecond {
@@ -56,6 +44,10 @@ func TestStreamedEventsArriveAtOnce(t *testing.T) {
 			t.Errorf("event from %s, the store's replica is %s", event.Replica, owner.Reply.Replica)
 		}
 		received++
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 	t.Logf("%d events, worst delay from the backend's flush to the client: %v", received, worst)
 	if received != events {

@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"os"
-	"path/filepath"
 	"reflect"
 	"testing"
 
@@ -13,27 +11,6 @@ import (
 	"github.com/traefik/yaegi/interp"
 	"github.com/traefik/yaegi/stdlib"
 )
-
-// floorSource is a middleware that only calls next: the interpreter's floor.
-const floorSource = `package floor
-
-import (
-	"context"
-	"net/http"
-)
-
-type Config struct{}
-
-func CreateConfig() *Config { return &Config{} }
-
-type floor struct{ next http.Handler }
-
-func New(ctx context.Context, next http.Handler, config *Config, name string) (http.Handler, error) {
-	return &floor{next: next}, nil
-}
-
-func (f *floor) ServeHTTP(rw http.ResponseWriter, req *http.Request) { f.next.ServeHTTP(rw, req) }
-`
 
 // newInterpreter lays out the plugin sources in a temporary GOPATH and returns an
 // interpreter that has imported the given packages, configured as Traefik does.
@@ -43,11 +20,7 @@ func newInterpreter(tb testing.TB, imports ...string) *interp.Interpreter {
 	if err := stack.UnpackPlugins(gopath); err != nil {
 		tb.Fatal(err)
 	}
-	floorDir := filepath.Join(gopath, "src", "floor")
-	if err := os.MkdirAll(floorDir, 0o755); err != nil {
-		tb.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(floorDir, "floor.go"), []byte(floorSource), 0o644); err != nil {
+	if err := stack.InstallFloorPlugin(gopath); err != nil {
 		tb.Fatal(err)
 	}
 	i := interp.New(interp.Options{GoPath: gopath})

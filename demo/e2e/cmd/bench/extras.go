@@ -1,13 +1,10 @@
 package main
 
 import (
-	"bufio"
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"sort"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -96,17 +93,11 @@ func sseDelayUnderLoad(s *setup, base string, d time.Duration) (time.Duration, t
 	}
 	defer func() { _ = resp.Body.Close() }()
 	var delays []time.Duration
-	scanner := bufio.NewScanner(resp.Body)
-	for scanner.Scan() {
-		data, ok := strings.CutPrefix(scanner.Text(), "data: ")
-		if !ok {
-			continue
-		}
-		var event commerce.Event
-		if err := json.Unmarshal([]byte(data), &event); err != nil {
-			return 0, 0, 0, err
-		}
+	if err := commerce.ReadEvents(resp.Body, func(event commerce.Event) error {
 		delays = append(delays, time.Since(time.Unix(0, event.Sent)))
+		return nil
+	}); err != nil {
+		return 0, 0, 0, err
 	}
 	if err := <-loadDone; err != nil {
 		return 0, 0, 0, err

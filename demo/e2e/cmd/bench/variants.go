@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
 
 	"github.com/storeaffinity/storeaffinity"
@@ -70,7 +69,7 @@ func dynamicConfig(backends []string, shardProxy string) map[string]any {
 		}}}
 	}
 	middlewares := map[string]any{
-		"floor":  map[string]any{"plugin": map[string]any{"floor": map[string]any{}}},
+		"floor":  map[string]any{"plugin": map[string]any{stack.FloorAlias: map[string]any{}}},
 		"aff3":   affinity(members3, "w3_affinity"),
 		"aff100": affinity(members100, "w100_affinity"),
 	}
@@ -106,48 +105,10 @@ func weighted(children []any, cookie string) map[string]any {
 	}}
 }
 
-// floorPlugin is an interpreted middleware that only calls next.
-const floorPlugin = `package floor
-
-import (
-	"context"
-	"net/http"
-)
-
-// Config is empty.
-type Config struct{}
-
-// CreateConfig returns the empty configuration.
-func CreateConfig() *Config { return &Config{} }
-
-type floor struct{ next http.Handler }
-
-// New returns the do-nothing middleware.
-func New(ctx context.Context, next http.Handler, config *Config, name string) (http.Handler, error) {
-	return &floor{next: next}, nil
-}
-
-func (f *floor) ServeHTTP(rw http.ResponseWriter, req *http.Request) { f.next.ServeHTTP(rw, req) }
-`
-
 // installPlugins installs both plugins and the do-nothing one as local plugins.
 func installPlugins(dir string) error {
 	if err := stack.InstallPlugins(dir); err != nil {
 		return err
 	}
-	floor := filepath.Join(dir, "plugins-local", "src", "floor")
-	if err := os.MkdirAll(floor, 0o755); err != nil {
-		return err
-	}
-	files := map[string]string{
-		"go.mod":       "module floor\n\ngo 1.22\n",
-		"floor.go":     floorPlugin,
-		".traefik.yml": "displayName: floor\ntype: middleware\nimport: floor\nsummary: does nothing\ntestData: {a: b}\n",
-	}
-	for name, content := range files {
-		if err := os.WriteFile(filepath.Join(floor, name), []byte(content), 0o644); err != nil {
-			return err
-		}
-	}
-	return nil
+	return stack.InstallFloorPlugin(filepath.Join(dir, "plugins-local"))
 }
