@@ -14,14 +14,7 @@ import (
 func TestClientCannotPickReplica(t *testing.T) {
 	e := start(t, setup{})
 	stores := fleet.StoreIDs(30)
-	owner := map[string]string{}
-	for _, store := range stores {
-		resp, err := e.client.Ticket(e.ctx, store+"-"+fleet.POS)
-		if err != nil {
-			t.Fatal(err)
-		}
-		owner[store] = resp.Reply.Replica
-	}
+	owner := e.restOwners(t, stores)
 	names := e.replicas.Names()
 	forgeries := []struct {
 		name   string
