@@ -45,7 +45,13 @@ type analysis struct {
 	rec      *recorder
 	reports  []commerce.Report
 	failures map[int][2]int // per phase: REST failures, failed WebSocket dials
+	stalled  int            // changes not judged because the machine stalled
 }
+
+// stallLimit is the longest gap between the 100 ms samples that still lets a change be
+// judged: a longer one means the test process itself was frozen (a loaded machine),
+// and the bounds of that change measure the machine, not the product.
+const stallLimit = 750 * time.Millisecond
 
 // baseline checks the seconds before the first change: no errors, every store whole.
 func (a *analysis) baseline(from, to time.Time) {
@@ -127,6 +133,11 @@ func (a *analysis) check(ch, stop *change) {
 		statuses, a.cpuUse(transition, 0), a.cpuUse(transition, 1), longestGap(a.rec.samples(ch.at, ch.next)), a.probeSummary(ch, settled, t0),
 		a.rec.history(0, ch.at, ch.next, t0), a.rec.history(1, ch.at, ch.next, t0))
 
+	if gap := longestGap(a.rec.samples(ch.at, ch.next)); gap > stallLimit {
+		a.stalled++
+		t.Logf("    %s: not judged: the test's own sampler went %v without a sample, so the machine stalled", ch.what, gap.Round(time.Millisecond))
+		return
+	}
 	for i, l := range listed {
 		if l == "never" {
 			t.Errorf("%s: proxy %c never showed members %v", ch.what, 'A'+i, ch.live)
@@ -194,8 +205,12 @@ func (a *analysis) probeSummary(ch *change, settled, t0 time.Time) string {
 	return "the test's own /healthz probes (300 ms timeout) " + strings.Join(parts, ", ")
 }
 
-// perPhase logs the failures of each phase.
+// perPhase logs the failures of each phase, and fails the test when the machine
+// stalled in more than one change, so that too little was judged.
 func (a *analysis) perPhase() {
+	if a.stalled > 1 {
+		a.t.Errorf("%d changes not judged: the machine stalled during them", a.stalled)
+	}
 	for _, phase := range []int{1, 2} {
 		f := a.failures[phase]
 		a.t.Logf("phase %d: %d REST calls failed, %d WebSocket dials failed", phase, f[0], f[1])
