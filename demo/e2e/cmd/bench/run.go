@@ -105,7 +105,7 @@ func markdown(samples map[string][]sample, rounds int, duration time.Duration, e
 	fmt.Fprintf(&b, "## Through real Traefik (`make bench`)\n\n")
 	fmt.Fprintf(&b, "Measured %s on %s; Traefik %s, Go %s, `wrk -t1 -c16 -d%v --latency`, %d alternating rounds, medians. CPU per request is the Traefik process's own CPU time from /proc (both proxies' for the second hop), divided by the requests wrk completed; `vs floor` is the median of the per-round ratios to the floor. Requests carry `Accept: application/json` and a client cookie, as a browser's do; stateful ones cycle through 1000 devices.\n\n",
 		time.Now().UTC().Format("2006-01-02"), machine(), stack.TraefikVersion(), runtime.Version(), duration, rounds)
-	fmt.Fprintf(&b, "```sh\nmake bench    # cd e2e && go run ./cmd/bench -rounds %d -duration %v -out ../BENCHMARKS.md\n```\n\n", rounds, duration)
+	fmt.Fprintf(&b, "```sh\nmake bench    # cd demo && go run ./e2e/cmd/bench -rounds %d -duration %v -out ../BENCHMARKS.md\n```\n\n", rounds, duration)
 	b.WriteString("| chain | req/s | p50 | p99 | CPU/request | vs floor |\n|---|---|---|---|---|---|\n")
 	floor := samples["floor"]
 	for _, v := range variants {
