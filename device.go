@@ -22,6 +22,7 @@ var (
 	errDeviceIDTooLong  = errors.New("device ID longer than 128 bytes")
 	errHeaderRepeated   = errors.New("the device-ID header is repeated with different values")
 	errQueryParamRepeat = errors.New("the device-ID query parameter is repeated with different values")
+	errEncodedPrefix    = errors.New("the path is under a device-affinity prefix only once percent-decoded")
 )
 
 // prefixPattern matches a path under one of prefixes and captures the device segment

@@ -98,11 +98,7 @@ func (a *Affinity) ServeHTTP(rw http.ResponseWriter, req *http.Request) {
 func (a *Affinity) servePath(rw http.ResponseWriter, req *http.Request) {
 	match := a.pathPattern.FindStringSubmatch(req.URL.EscapedPath())
 	if match == nil {
-		if a.headerOrQuery {
-			a.serveHeaderOrQuery(rw, req)
-			return
-		}
-		a.serveRoundRobin(rw, req)
+		a.serveOutsidePrefixes(rw, req)
 		return
 	}
 	// The common case needs no decoding and has no other device ID to compare with.
@@ -111,6 +107,22 @@ func (a *Affinity) servePath(rw http.ResponseWriter, req *http.Request) {
 		return
 	}
 	a.serveCheckedPath(rw, req, match[1])
+}
+
+// serveOutsidePrefixes serves a request whose path, as sent, is under no
+// device-affinity prefix. Once decoded it may be (/api/appId/pos%2FdeviceId/00123-001):
+// a backend that routes on the decoded path then reads a device ID the middleware did
+// not, so such a request is bad input.
+func (a *Affinity) serveOutsidePrefixes(rw http.ResponseWriter, req *http.Request) {
+	if req.URL.RawPath != "" && a.pathPattern.MatchString(req.URL.Path) {
+		a.serveBad(rw, req, errEncodedPrefix)
+		return
+	}
+	if a.headerOrQuery {
+		a.serveHeaderOrQuery(rw, req)
+		return
+	}
+	a.serveRoundRobin(rw, req)
 }
 
 // serveCheckedPath serves a path whose device segment is percent-encoded, or whose

@@ -85,6 +85,23 @@ func testHeaderLiteral(t *testing.T, build Builder) {
 	}
 }
 
+func testEncodedPrefix(t *testing.T, build Builder) {
+	rec := &recorder{}
+	h := mustBuild(t, build, rec, baseConfig(), "encoded-prefix")
+	for _, target := range []string{
+		"/api/appId/pos%2FdeviceId/00123-001/x",
+		prefix + "%2F00123-001/x",
+		"/api/appId%2Fpos/deviceId/00123-001",
+	} {
+		rw, s := serve(h, rec, target, "X-Device-Id", "77777-001")
+		if rw.Code != http.StatusBadRequest || s.called {
+			t.Errorf("%s: status %d, next called %v; want 400 (decoded, the path names another device)", target, rw.Code, s.called)
+		}
+	}
+	_, s := serve(h, rec, "/api/catalog%2Fitems", "X-Device-Id", "77777-001")
+	wantSticky(t, s, expectedMember(t, "", baseMembers, "77777"))
+}
+
 func testTwoDeviceIDs(t *testing.T, build Builder) {
 	rec := &recorder{}
 	h := mustBuild(t, build, rec, baseConfig(), "two-ids")

@@ -41,6 +41,7 @@ func Run(t *testing.T, build Builder) {
 	t.Run("QueryReadAsTheBackendReadsIt", func(t *testing.T) { testQueryDecoded(t, build) })
 	t.Run("HeaderReadLiterally", func(t *testing.T) { testHeaderLiteral(t, build) })
 	t.Run("TwoDifferentDeviceIDsAreRefused", func(t *testing.T) { testTwoDeviceIDs(t, build) })
+	t.Run("EncodedPrefixIsRefused", func(t *testing.T) { testEncodedPrefix(t, build) })
 	t.Run("StampCannotBeForged", func(t *testing.T) { testStampUnforgeable(t, build) })
 	t.Run("PanicInNextReleasesTheRequest", func(t *testing.T) { testPanicInNext(t, build) })
 }

@@ -104,6 +104,15 @@ func TestDeviceIDReadAsTheBackendReadsIt(t *testing.T) {
 	if resp, err := e.client.Get(e.ctx, "/api/catalog?deviceId=00123-001&device%49d=00456-001"); err != nil || resp.Status != http.StatusBadRequest {
 		t.Errorf("two deviceId values: status %d (%v), want 400", resp.Status, err)
 	}
+	// Decoded, as the backend's router decodes it, this path is under the prefix and
+	// names device 00123-001: the middleware must not route it by the header instead.
+	c := *e.client
+	c.Header = http.Header{"X-Device-Id": {"77777-001"}}
+	for _, path := range []string{"/api/appId/pos%2FdeviceId/00123-001/ticket", commerce.Prefix + "%2F00123-001/ticket"} {
+		if resp, err := c.Get(e.ctx, path); err != nil || resp.Status != http.StatusBadRequest {
+			t.Errorf("%s: status %d (%v), want 400", path, resp.Status, err)
+		}
+	}
 }
 
 // TestStampCannotBeForged: a device ID that would add a member to the stamp is refused,
