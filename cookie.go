@@ -34,21 +34,24 @@ func StickyValue(childService string) string {
 // client's cookies, less any cookie called name. It returns false when the client's
 // cookies pass a bound.
 func withStickyCookie(values []string, name, pair string) (string, bool) {
-	if len(values) == 1 {
-		v := values[0]
-		if len(v) > maxClientCookieBytes || strings.Count(v, ";") >= maxClientCookies {
-			return "", false
-		}
-		if !strings.Contains(v, name) {
-			return pair + "; " + v, true
-		}
-		return replaceStickyCookie(v, name, pair), true
+	joined := values[0]
+	if len(values) > 1 {
+		joined = strings.Join(values, "; ")
 	}
-	joined := strings.Join(values, "; ")
+	// pastCookieBounds, written out: under Yaegi the call would cost more than the check.
 	if len(joined) > maxClientCookieBytes || strings.Count(joined, ";") >= maxClientCookies {
 		return "", false
 	}
+	if len(values) == 1 && !strings.Contains(joined, name) {
+		return pair + "; " + joined, true
+	}
 	return replaceStickyCookie(joined, name, pair), true
+}
+
+// pastCookieBounds reports whether joined, all of a request's Cookie headers, holds
+// more cookies or bytes than the bounds allow.
+func pastCookieBounds(joined string) bool {
+	return len(joined) > maxClientCookieBytes || strings.Count(joined, ";") >= maxClientCookies
 }
 
 // replaceStickyCookie returns joined, a Cookie header value, with pair in front and

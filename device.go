@@ -2,6 +2,7 @@ package storeaffinity
 
 import (
 	"errors"
+	"fmt"
 	"net/url"
 	"regexp"
 	"sort"
@@ -19,7 +20,7 @@ import (
 var (
 	errDeviceIDTwice    = errors.New("the request carries two different device IDs")
 	errBadPathEncoding  = errors.New("device ID has a bad percent-encoding")
-	errDeviceIDTooLong  = errors.New("device ID longer than 128 bytes")
+	errDeviceIDTooLong  = fmt.Errorf("device ID longer than %d bytes", hashing.MaxDeviceIDLength)
 	errHeaderRepeated   = errors.New("the device-ID header is repeated with different values")
 	errQueryParamRepeat = errors.New("the device-ID query parameter is repeated with different values")
 	errEncodedPrefix    = errors.New("the path is under a device-affinity prefix only once percent-decoded")

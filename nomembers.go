@@ -18,7 +18,7 @@ func (n *noMembers) ServeHTTP(rw http.ResponseWriter, req *http.Request) {
 	dropAffinityHeaders(req.Header, n.affinityHeader, n.forgedHeaders)
 	if values := req.Header["Cookie"]; values != nil {
 		joined := strings.Join(values, "; ")
-		if len(joined) > maxClientCookieBytes || strings.Count(joined, ";") >= maxClientCookies {
+		if pastCookieBounds(joined) {
 			refuseCookies(rw)
 			return
 		}

@@ -54,19 +54,26 @@ func TraefikBinary() (string, error) {
 			binary.path = path
 			return
 		}
-		args := []string{filepath.Join(RepoRoot(), "scripts", "install-traefik.sh")}
-		if cache := os.Getenv("STOREAFFINITY_CACHE"); cache != "" {
-			args = append(args, cache)
-		}
-		cmd := exec.Command("bash", args...)
-		cmd.Stderr = os.Stderr
-		out, err := cmd.Output()
-		if err != nil {
-			binary.err = fmt.Errorf("install Traefik %s: %w", TraefikVersion(), err)
-			return
-		}
-		lines := strings.Split(strings.TrimSpace(string(out)), "\n")
-		binary.path = lines[len(lines)-1]
+		binary.path, binary.err = InstallTool("install-traefik.sh")
 	})
 	return binary.path, binary.err
+}
+
+// InstallTool runs one of the install scripts (scripts/install-traefik.sh,
+// install-kube.sh, install-helm.sh), which builds its tool into the cache
+// ($STOREAFFINITY_CACHE, default <repo>/.cache) on first use, and returns the path
+// the script prints last.
+func InstallTool(script string) (string, error) {
+	args := []string{filepath.Join(RepoRoot(), "scripts", script)}
+	if cache := os.Getenv("STOREAFFINITY_CACHE"); cache != "" {
+		args = append(args, cache)
+	}
+	cmd := exec.Command("bash", args...)
+	cmd.Stderr = os.Stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", script, err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	return lines[len(lines)-1], nil
 }

@@ -17,7 +17,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/storeaffinity/storeaffinity/demo/stack"
@@ -54,17 +53,7 @@ type Server struct {
 // BinDir returns the folder holding etcd and kube-apiserver, building them on the
 // first run (about 10 minutes) through scripts/install-kube.sh.
 func BinDir() (string, error) {
-	cache := os.Getenv("STOREAFFINITY_CACHE")
-	if cache == "" {
-		cache = filepath.Join(stack.RepoRoot(), ".cache")
-	}
-	cmd := exec.Command(filepath.Join(stack.RepoRoot(), "scripts", "install-kube.sh"), cache)
-	cmd.Stderr = os.Stderr
-	out, err := cmd.Output()
-	if err != nil {
-		return "", fmt.Errorf("install-kube.sh: %w", err)
-	}
-	return strings.TrimSpace(string(out)), nil
+	return stack.InstallTool("install-kube.sh")
 }
 
 // Start starts etcd and kube-apiserver in a new temporary folder and waits until the

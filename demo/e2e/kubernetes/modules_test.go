@@ -6,7 +6,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
-	"strings"
 	"testing"
 
 	"github.com/storeaffinity/storeaffinity/demo/stack"
@@ -42,18 +41,11 @@ func moduleDir(t *testing.T, module string) string {
 // helmBinary returns helm, built into the cache by scripts/install-helm.sh on first use.
 func helmBinary(t *testing.T) string {
 	t.Helper()
-	args := []string{filepath.Join(stack.RepoRoot(), "scripts", "install-helm.sh")}
-	if cache := os.Getenv("STOREAFFINITY_CACHE"); cache != "" {
-		args = append(args, cache)
-	}
-	cmd := exec.Command("bash", args...)
-	cmd.Stderr = os.Stderr
-	out, err := cmd.Output()
+	path, err := stack.InstallTool("install-helm.sh")
 	if err != nil {
 		t.Fatalf("install helm %s: %v", stack.Version("HELM_VERSION"), err)
 	}
-	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
-	return lines[len(lines)-1]
+	return path
 }
 
 // k8sDir is the folder of the manifests and values under test.
