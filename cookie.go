@@ -72,6 +72,18 @@ func replaceStickyCookie(joined, name, pair string) string {
 	return strings.Join(kept, "; ")
 }
 
+// setStickyCookie sets the request's Cookie header to pair and the client's cookies,
+// or answers 431 and returns false when the client's cookies pass a bound.
+func setStickyCookie(rw http.ResponseWriter, req *http.Request, values []string, name, pair string) bool {
+	merged, ok := withStickyCookie(values, name, pair)
+	if !ok {
+		refuseCookies(rw)
+		return false
+	}
+	req.Header["Cookie"] = []string{merged}
+	return true
+}
+
 // refuseCookies answers a request whose cookies pass a bound.
 func refuseCookies(rw http.ResponseWriter) {
 	http.Error(rw, cookieRefusal, http.StatusRequestHeaderFieldsTooLarge)

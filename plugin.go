@@ -33,6 +33,7 @@ type Affinity struct {
 	names          []string
 	cookies        []string   // per member: "cookieName=stickyValue"
 	cookieValues   [][]string // per member: the Cookie header of a request without cookies
+	cookiesFirst   []string   // per member: "cookieName=stickyValue; ", put before the client's
 	headerOrQuery  bool       // a device-ID header or query parameter is configured
 	count          uint64
 	live           *liveStores
@@ -69,6 +70,7 @@ func New(ctx context.Context, next http.Handler, config *Config, name string) (h
 		pair := s.cookieName + "=" + StickyValue(n)
 		a.cookies = append(a.cookies, pair)
 		a.cookieValues = append(a.cookieValues, []string{pair})
+		a.cookiesFirst = append(a.cookiesFirst, pair+"; ")
 	}
 	a.count = uint64(len(a.cookies))
 	a.live, a.routes = trackLive(name, a.placement, s.picker, s.grace)
@@ -96,17 +98,37 @@ func (a *Affinity) ServeHTTP(rw http.ResponseWriter, req *http.Request) {
 // servePath serves a request whose path may be under a device-affinity prefix; the
 // device ID is the segment after the prefix, percent-decoded.
 func (a *Affinity) servePath(rw http.ResponseWriter, req *http.Request) {
+	if req.URL.RawPath != "" {
+		a.serveEncodedPath(rw, req)
+		return
+	}
+	// The path as sent is the plain encoding of URL.Path, so its device segment reads
+	// the same decoded: a '%' left in it is a literal one, which CheckDeviceID refuses.
+	match := a.pathPattern.FindStringSubmatch(req.URL.Path)
+	switch {
+	case match == nil:
+		a.serveOutsidePrefixes(rw, req)
+	case a.headerOrQuery && (req.URL.RawQuery != "" || req.Header[a.deviceHeader] != nil):
+		a.serveCheckedPath(rw, req, match[1])
+	default:
+		a.serveStore(rw, req, match[1])
+	}
+}
+
+// serveEncodedPath serves a request whose path was sent with an encoding of its own
+// (URL.RawPath is set): its device segment is matched as sent, then percent-decoded.
+func (a *Affinity) serveEncodedPath(rw http.ResponseWriter, req *http.Request) {
 	match := a.pathPattern.FindStringSubmatch(req.URL.EscapedPath())
 	if match == nil {
 		a.serveOutsidePrefixes(rw, req)
 		return
 	}
-	// The common case needs no decoding and has no other device ID to compare with.
-	if strings.IndexByte(match[1], '%') < 0 && (!a.headerOrQuery || req.URL.RawQuery == "" && req.Header[a.deviceHeader] == nil) {
-		a.serveStore(rw, req, match[1])
+	deviceID, err := pathDeviceID(match[1])
+	if err != nil {
+		a.serveBad(rw, req, err)
 		return
 	}
-	a.serveCheckedPath(rw, req, match[1])
+	a.serveCheckedPath(rw, req, deviceID)
 }
 
 // serveOutsidePrefixes serves a request whose path, as sent, is under no
@@ -125,16 +147,14 @@ func (a *Affinity) serveOutsidePrefixes(rw http.ResponseWriter, req *http.Reques
 	a.serveRoundRobin(rw, req)
 }
 
-// serveCheckedPath serves a path whose device segment is percent-encoded, or whose
-// request may carry a device ID in its header or query as well.
-func (a *Affinity) serveCheckedPath(rw http.ResponseWriter, req *http.Request, segment string) {
-	deviceID, err := pathDeviceID(segment)
-	if err == nil && a.headerOrQuery {
-		err = a.checkSameDevice(req, deviceID)
-	}
-	if err != nil {
-		a.serveBad(rw, req, err)
-		return
+// serveCheckedPath serves the device ID of a path, after checking that the request's
+// header or query, when configured, names no other device.
+func (a *Affinity) serveCheckedPath(rw http.ResponseWriter, req *http.Request, deviceID string) {
+	if a.headerOrQuery {
+		if err := a.checkSameDevice(req, deviceID); err != nil {
+			a.serveBad(rw, req, err)
+			return
+		}
 	}
 	a.serveStore(rw, req, deviceID)
 }
@@ -202,13 +222,10 @@ func (a *Affinity) serveRoundRobin(rw http.ResponseWriter, req *http.Request) {
 	i := a.turn.Add(1) % a.count
 	if values := req.Header["Cookie"]; values == nil {
 		req.Header["Cookie"] = a.cookieValues[i]
-	} else {
-		merged, ok := withStickyCookie(values, a.cookieName, a.cookies[i])
-		if !ok {
-			refuseCookies(rw)
-			return
-		}
-		req.Header["Cookie"] = []string{merged}
+	} else if len(values) == 1 && len(values[0]) <= maxClientCookieBytes && strings.Count(values[0], ";") < maxClientCookies && !strings.Contains(values[0], a.cookieName) {
+		req.Header["Cookie"] = []string{a.cookiesFirst[i] + values[0]}
+	} else if !setStickyCookie(rw, req, values, a.cookieName, a.cookies[i]) {
+		return
 	}
 	delete(req.Header, a.affinityHeader)
 	for _, key := range a.forgedHeaders {
@@ -228,15 +245,14 @@ func (a *Affinity) serveStore(rw http.ResponseWriter, req *http.Request, deviceI
 			return
 		}
 	}
+	// The common case, one Cookie line within the bounds and without the sticky
+	// cookie, is written out: under Yaegi a call costs more than the work.
 	if values := req.Header["Cookie"]; values == nil {
 		req.Header["Cookie"] = r.cookieValue
-	} else {
-		merged, ok := withStickyCookie(values, a.cookieName, r.cookie)
-		if !ok {
-			refuseCookies(rw)
-			return
-		}
-		req.Header["Cookie"] = []string{merged}
+	} else if len(values) == 1 && len(values[0]) <= maxClientCookieBytes && strings.Count(values[0], ";") < maxClientCookies && !strings.Contains(values[0], a.cookieName) {
+		req.Header["Cookie"] = []string{r.cookieFirst + values[0]}
+	} else if !setStickyCookie(rw, req, values, a.cookieName, r.cookie) {
+		return
 	}
 	for _, key := range a.forgedHeaders {
 		delete(req.Header, key)
@@ -283,6 +299,7 @@ func (a *Affinity) newRoute(rw http.ResponseWriter, req *http.Request, deviceID 
 	r := &route{
 		cookie:      a.cookies[i],
 		cookieValue: a.cookieValues[i],
+		cookieFirst: a.cookiesFirst[i],
 		stamp:       []string{"store=" + store + "; member=" + a.names[i]},
 		store:       store,
 		member:      a.names[i],

@@ -13,6 +13,7 @@ const maxCachedDevices = 100000
 type route struct {
 	cookie      string   // the member's "cookieName=stickyValue"
 	cookieValue []string // the Cookie header of a request without cookies, shared
+	cookieFirst string   // cookie + "; ", put before the client's cookies
 	stamp       []string // the affinity header, "store=<id>; member=<name>", shared
 	store       string
 	member      string

@@ -74,6 +74,26 @@ func testQueryDecoded(t *testing.T, build Builder) {
 	}
 }
 
+func testPathDecodedOnce(t *testing.T, build Builder) {
+	rec := &recorder{}
+	h := mustBuild(t, build, rec, baseConfig(), "path-decoded-once")
+	want := expectedMember(t, "", baseMembers, "00123")
+	for _, segment := range []string{"00123%2D001", "00123-0%41", "%30%30%31%32%33-001"} {
+		_, s := serve(h, rec, prefix+"/"+segment+"/sale")
+		if !s.called || len(s.sticky) != 1 || s.sticky[0] != stickyValue(want) {
+			t.Errorf("segment %s: sticky %v, want %s's (store 00123)", segment, s.sticky, want)
+		}
+	}
+	// Decoded once, as a backend decodes it, "00123-0%2541" is "00123-0%41": not a
+	// device ID. Decoded twice it would be 00123-0A, a device the backend never sees.
+	for _, segment := range []string{"00123-0%2541", "00123-0%25"} {
+		rw, s := serve(h, rec, prefix+"/"+segment+"/sale")
+		if rw.Code != http.StatusBadRequest || s.called {
+			t.Errorf("segment %s: status %d, next called %v; want 400", segment, rw.Code, s.called)
+		}
+	}
+}
+
 func testHeaderLiteral(t *testing.T, build Builder) {
 	rec := &recorder{}
 	h := mustBuild(t, build, rec, baseConfig(), "header-literal")

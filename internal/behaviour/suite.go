@@ -39,6 +39,7 @@ func Run(t *testing.T, build Builder) {
 	t.Run("GraceOffKeepsLiveRequests", func(t *testing.T) { testGraceOff(t, build) })
 	t.Run("CookieFloodsAreRefused", func(t *testing.T) { testCookieFloods(t, build) })
 	t.Run("QueryReadAsTheBackendReadsIt", func(t *testing.T) { testQueryDecoded(t, build) })
+	t.Run("PathDecodedOnce", func(t *testing.T) { testPathDecodedOnce(t, build) })
 	t.Run("HeaderReadLiterally", func(t *testing.T) { testHeaderLiteral(t, build) })
 	t.Run("TwoDifferentDeviceIDsAreRefused", func(t *testing.T) { testTwoDeviceIDs(t, build) })
 	t.Run("EncodedPrefixIsRefused", func(t *testing.T) { testEncodedPrefix(t, build) })
