@@ -49,7 +49,7 @@ profile: tools wrk
 
 ## bench-yaegi: the diagnostic loop benchmark, compiled and under Yaegi.
 bench-yaegi:
-	cd demo && $(GO) test -run '^$$' -bench ServeHTTP -benchtime 20000x ./e2e/yaegi/
+	cd demo && $(GO) test -run '^$$' -bench 'ServeHTTP|InterpretedConstructs' -benchtime 20000x ./e2e/yaegi/
 
 wrk:
 	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }

@@ -81,6 +81,9 @@ func (c *Config) parse() (*settings, error) {
 		if !strings.HasPrefix(prefix, "/") {
 			return nil, fmt.Errorf("deviceAffinityPrefixes: %q does not start with '/'", prefix)
 		}
+		if !validPathPrefix(prefix) {
+			return nil, fmt.Errorf("deviceAffinityPrefixes: %q has characters a path carries percent-encoded (only letters, digits and -._~$&+,/:;=@)", prefix)
+		}
 		s.prefixes = append(s.prefixes, strings.TrimRight(prefix, "/"))
 	}
 	if len(s.prefixes) == 0 && s.deviceHeader == "" && s.deviceQuery == "" {
@@ -188,6 +191,12 @@ const letterDigits = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ012345
 // escaping, so that its raw form can be looked for in a raw query.
 func validQueryName(name string) bool {
 	return strings.Trim(name, letterDigits+"-_.") == ""
+}
+
+// validPathPrefix reports whether a path prefix reads the same percent-decoded and as
+// sent: it holds only characters that a path never carries encoded.
+func validPathPrefix(prefix string) bool {
+	return strings.Trim(prefix, letterDigits+"-._~$&+,/:;=@") == ""
 }
 
 // validMemberName reports whether a member name can stand in the affinity stamp

@@ -27,29 +27,18 @@ var (
 )
 
 // prefixPattern matches a path under one of prefixes and captures the device segment
-// that follows it (empty when there is none). Longer prefixes are tried first.
+// that follows it (empty when there is none). Longer prefixes are tried first. Without
+// prefixes it matches no path.
 func prefixPattern(prefixes []string) *regexp.Regexp {
+	if len(prefixes) == 0 {
+		return regexp.MustCompile(`[^\x00-\x{10FFFF}]`)
+	}
 	quoted := make([]string, len(prefixes))
 	for i, p := range prefixes {
 		quoted[i] = regexp.QuoteMeta(p)
 	}
 	sort.Slice(quoted, func(i, j int) bool { return len(quoted[i]) > len(quoted[j]) })
 	return regexp.MustCompile(`^(?:` + strings.Join(quoted, "|") + `)(?:$|/([^/]*))`)
-}
-
-// commonPrefix returns the longest common prefix of prefixes: a request whose path
-// lacks it is under none of them. Without prefixes it returns a prefix no path has.
-func commonPrefix(prefixes []string) string {
-	if len(prefixes) == 0 {
-		return "\x00"
-	}
-	common := prefixes[0]
-	for _, p := range prefixes[1:] {
-		for !strings.HasPrefix(p, common) {
-			common = common[:len(common)-1]
-		}
-	}
-	return common
 }
 
 // pathDeviceID decodes the still percent-encoded path segment that follows a prefix.

@@ -20,7 +20,6 @@ import (
 // Affinity is the middleware handler.
 type Affinity struct {
 	next           http.Handler
-	pathFilter     string         // common prefix of the device-affinity prefixes
 	pathPattern    *regexp.Regexp // a prefix, then the device segment as group 1
 	deviceHeader   string         // canonical key, or "" when not configured
 	deviceQuery    string         // query parameter name, or "" when not configured
@@ -39,6 +38,8 @@ type Affinity struct {
 	live           *liveStores
 	routes         *routeCache
 	turn           atomic.Uint64
+	serveUnmatched func(http.ResponseWriter, *http.Request)         // a path under no prefix
+	serveMatched   func(http.ResponseWriter, *http.Request, string) // a plain path's device
 }
 
 // New builds the middleware. Traefik calls it on every dynamic configuration change,
@@ -53,7 +54,6 @@ func New(ctx context.Context, next http.Handler, config *Config, name string) (h
 	}
 	a := &Affinity{
 		next:           next,
-		pathFilter:     commonPrefix(s.prefixes),
 		pathPattern:    prefixPattern(s.prefixes),
 		deviceHeader:   s.deviceHeader,
 		deviceQuery:    s.deviceQuery,
@@ -73,6 +73,10 @@ func New(ctx context.Context, next http.Handler, config *Config, name string) (h
 		a.cookiesFirst = append(a.cookiesFirst, pair+"; ")
 	}
 	a.count = uint64(len(a.cookies))
+	a.serveUnmatched, a.serveMatched = a.serveRoundRobin, a.serveStore
+	if a.headerOrQuery {
+		a.serveUnmatched, a.serveMatched = a.serveHeaderOrQuery, a.servePath
+	}
 	a.live, a.routes = trackLive(name, a.placement, s.picker, s.grace)
 	return a, nil
 }
@@ -84,43 +88,39 @@ func New(ctx context.Context, next http.Handler, config *Config, name string) (h
 // Yaegi allocates every local and temporary of a function on each call, so ServeHTTP
 // only dispatches, and each path lives in a small function of its own.
 func (a *Affinity) ServeHTTP(rw http.ResponseWriter, req *http.Request) {
-	if strings.HasPrefix(req.URL.Path, a.pathFilter) {
-		a.servePath(rw, req)
+	match := a.pathPattern.FindStringSubmatch(req.URL.Path)
+	if match == nil {
+		a.serveUnmatched(rw, req)
 		return
 	}
-	if a.headerOrQuery {
-		a.serveHeaderOrQuery(rw, req)
-		return
-	}
-	a.serveRoundRobin(rw, req)
-}
-
-// servePath serves a request whose path may be under a device-affinity prefix; the
-// device ID is the segment after the prefix, percent-decoded.
-func (a *Affinity) servePath(rw http.ResponseWriter, req *http.Request) {
 	if req.URL.RawPath != "" {
 		a.serveEncodedPath(rw, req)
 		return
 	}
-	// The path as sent is the plain encoding of URL.Path, so its device segment reads
-	// the same decoded: a '%' left in it is a literal one, which CheckDeviceID refuses.
-	match := a.pathPattern.FindStringSubmatch(req.URL.Path)
-	switch {
-	case match == nil:
-		a.serveOutsidePrefixes(rw, req)
-	case a.headerOrQuery && (req.URL.RawQuery != "" || req.Header[a.deviceHeader] != nil):
-		a.serveCheckedPath(rw, req, match[1])
-	default:
-		a.serveStore(rw, req, match[1])
+	a.serveMatched(rw, req, match[1])
+}
+
+// servePath serves the device of a plain path when a device-ID header or query
+// parameter is configured: one that the request carries must name the same device.
+// The path as sent is the plain encoding of URL.Path, so its device segment reads the
+// same decoded: a '%' left in it is a literal one, which CheckDeviceID refuses.
+func (a *Affinity) servePath(rw http.ResponseWriter, req *http.Request, deviceID string) {
+	if req.URL.RawQuery != "" || req.Header[a.deviceHeader] != nil {
+		a.serveCheckedPath(rw, req, deviceID)
+		return
 	}
+	a.serveStore(rw, req, deviceID)
 }
 
 // serveEncodedPath serves a request whose path was sent with an encoding of its own
 // (URL.RawPath is set): its device segment is matched as sent, then percent-decoded.
 func (a *Affinity) serveEncodedPath(rw http.ResponseWriter, req *http.Request) {
+	// Decoded, the path is under a prefix. As sent it may not be
+	// (/api/appId/pos%2FdeviceId/00123-001): a backend that routes on the decoded path
+	// then reads a device ID the middleware did not, so such a request is bad input.
 	match := a.pathPattern.FindStringSubmatch(req.URL.EscapedPath())
 	if match == nil {
-		a.serveOutsidePrefixes(rw, req)
+		a.serveBad(rw, req, errEncodedPrefix)
 		return
 	}
 	deviceID, err := pathDeviceID(match[1])
@@ -129,22 +129,6 @@ func (a *Affinity) serveEncodedPath(rw http.ResponseWriter, req *http.Request) {
 		return
 	}
 	a.serveCheckedPath(rw, req, deviceID)
-}
-
-// serveOutsidePrefixes serves a request whose path, as sent, is under no
-// device-affinity prefix. Once decoded it may be (/api/appId/pos%2FdeviceId/00123-001):
-// a backend that routes on the decoded path then reads a device ID the middleware did
-// not, so such a request is bad input.
-func (a *Affinity) serveOutsidePrefixes(rw http.ResponseWriter, req *http.Request) {
-	if req.URL.RawPath != "" && a.pathPattern.MatchString(req.URL.Path) {
-		a.serveBad(rw, req, errEncodedPrefix)
-		return
-	}
-	if a.headerOrQuery {
-		a.serveHeaderOrQuery(rw, req)
-		return
-	}
-	a.serveRoundRobin(rw, req)
 }
 
 // serveCheckedPath serves the device ID of a path, after checking that the request's

@@ -36,17 +36,23 @@ func (f *floor) ServeHTTP(rw http.ResponseWriter, req *http.Request) { f.next.Se
 // InstallFloorPlugin lays out the do-nothing middleware as the local plugin "floor"
 // in gopath/src/floor, with its manifest, beside the plugins UnpackPlugins lays out.
 func InstallFloorPlugin(gopath string) error {
-	dir := filepath.Join(gopath, "src", FloorAlias)
+	return installLocalPlugin(gopath, FloorAlias, floorSource)
+}
+
+// installLocalPlugin lays out a one-file middleware module called name, with its
+// manifest, in gopath/src/name.
+func installLocalPlugin(gopath, name, source string) error {
+	dir := filepath.Join(gopath, "src", name)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
 	files := map[string]string{
-		"go.mod":       "module floor\n\ngo 1.22\n",
-		"floor.go":     floorSource,
-		".traefik.yml": "displayName: floor\ntype: middleware\nimport: floor\nsummary: does nothing\ntestData: {a: b}\n",
+		"go.mod":       "module " + name + "\n\ngo 1.22\n",
+		name + ".go":   source,
+		".traefik.yml": "displayName: " + name + "\ntype: middleware\nimport: " + name + "\nsummary: a benchmark's reference\ntestData: {a: b}\n",
 	}
-	for name, content := range files {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
+	for file, content := range files {
+		if err := os.WriteFile(filepath.Join(dir, file), []byte(content), 0o644); err != nil {
 			return err
 		}
 	}

@@ -140,6 +140,21 @@ func testBadDeviceID(t *testing.T, build Builder) {
 	}
 }
 
+func testWithoutPrefixes(t *testing.T, build Builder) {
+	rec := &recorder{}
+	config := baseConfig()
+	delete(config, "deviceAffinityPrefixes")
+	h := mustBuild(t, build, rec, config, "no-prefixes")
+	for _, target := range []string{"/", "/api", prefix + "/00123-001", "/00123-001/x"} {
+		rw, s := serve(h, rec, target)
+		if rw.Code != http.StatusNoContent || len(s.sticky) != 1 || s.affinity != "" {
+			t.Errorf("%s without a device-ID header or query: status %d, sticky %v, affinity %q; want round-robin", target, rw.Code, s.sticky, s.affinity)
+		}
+	}
+	_, s := serve(h, rec, "/00456-001/x", "X-Device-Id", "00123-001")
+	wantSticky(t, s, expectedMember(t, "", baseMembers, "00123"))
+}
+
 func testMissingDeviceIDRoundRobin(t *testing.T, build Builder) {
 	rec := &recorder{}
 	config := baseConfig()
@@ -170,6 +185,8 @@ func testConfigErrors(t *testing.T, build Builder) {
 		{"missingDeviceId", "ignore"},
 		{"rebalanceGrace", "soon"},
 		{"deviceAffinityPrefixes", []any{"api/pos"}},
+		{"deviceAffinityPrefixes", []any{"/api/app id"}},
+		{"deviceAffinityPrefixes", []any{"/api/app%20id"}},
 	}
 	for _, tc := range cases {
 		config := baseConfig()

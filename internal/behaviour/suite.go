@@ -28,6 +28,7 @@ func Run(t *testing.T, build Builder) {
 	t.Run("StatelessRequestsRoundRobin", func(t *testing.T) { testStatelessRoundRobin(t, build) })
 	t.Run("ClientCannotChooseMember", func(t *testing.T) { testClientCannotChoose(t, build) })
 	t.Run("BadDeviceIDGets400", func(t *testing.T) { testBadDeviceID(t, build) })
+	t.Run("WithoutPrefixesEveryPathIsPlain", func(t *testing.T) { testWithoutPrefixes(t, build) })
 	t.Run("MissingDeviceIDRoundRobin", func(t *testing.T) { testMissingDeviceIDRoundRobin(t, build) })
 	t.Run("NoMembersPassesThrough", func(t *testing.T) { testNoMembers(t, build) })
 	t.Run("ConfigErrorsNameTheKey", func(t *testing.T) { testConfigErrors(t, build) })

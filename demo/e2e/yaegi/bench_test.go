@@ -76,9 +76,10 @@ func cpuTime() int64 {
 // BenchmarkServeHTTP measures the per-request cost of the middleware, compiled and
 // under Yaegi, for stateful requests of 1000 known devices (the steady state), for
 // stateless requests, and for a device's first request (route not yet cached), at 3, 10
-// and 100 members; the interpreted do-nothing middleware is the floor.
+// and 100 members; the interpreted do-nothing middleware is the floor, and the least
+// store-routing middleware (stack.LeastAlias) the lower bound of interpreted routing.
 func BenchmarkServeHTTP(b *testing.B) {
-	i := newInterpreter(b, stack.MiddlewareModule, "floor")
+	i := newInterpreter(b, stack.MiddlewareModule, "floor", stack.LeastAlias)
 	runtimes := map[string]builder{"compiled": compiledBuilder, "yaegi": interpretedBuilder(b, i, "storeaffinity")}
 
 	floor, err := interpretedBuilder(b, i, "floor")(context.Background(), noop, nil, "floor")
@@ -87,6 +88,18 @@ func BenchmarkServeHTTP(b *testing.B) {
 	}
 	b.Run("yaegi/floor", func(b *testing.B) {
 		benchmarkRequests(b, floor, func(int) string { return "/api/catalog" })
+	})
+	least, err := interpretedBuilder(b, i, stack.LeastAlias)(context.Background(), noop, map[string]any{
+		"members": []any{"pos-pos-0", "pos-pos-1", "pos-pos-2"}, "stickyCookie": "pos_affinity", "prefix": "/api/appId/pos/deviceId",
+	}, "least")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("yaegi/least/stateful", func(b *testing.B) {
+		benchmarkRequests(b, least, func(i int) string { return fmt.Sprintf("/api/appId/pos/deviceId/%05d-001/sale", i) })
+	})
+	b.Run("yaegi/least/stateless", func(b *testing.B) {
+		benchmarkRequests(b, least, func(int) string { return "/api/catalog" })
 	})
 
 	handlers := map[string]http.Handler{}

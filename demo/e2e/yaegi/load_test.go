@@ -23,6 +23,9 @@ func newInterpreter(tb testing.TB, imports ...string) *interp.Interpreter {
 	if err := stack.InstallFloorPlugin(gopath); err != nil {
 		tb.Fatal(err)
 	}
+	if err := stack.InstallLeastPlugin(gopath); err != nil {
+		tb.Fatal(err)
+	}
 	i := interp.New(interp.Options{GoPath: gopath})
 	if err := i.Use(stdlib.Symbols); err != nil {
 		tb.Fatal(err)

@@ -13,34 +13,43 @@ import (
 	"github.com/storeaffinity/storeaffinity/demo/fleet"
 )
 
+// extraFigures are the bench's figures besides the chains' table: one line each, and
+// Traefik's resident memory growth in MB by the number of distinct stores sent.
+type extraFigures struct {
+	lines     []string
+	rssGrowth map[int]float64
+}
+
 // extras measures WebSocket connects per second, SSE event delay under load, and
 // Traefik's resident memory after 10k and 100k distinct stores, through the
 // 3-member storeaffinity chain.
-func (s *setup) extras(d time.Duration) ([]string, error) {
+func (s *setup) extras(d time.Duration) (extraFigures, error) {
 	base := s.traefik.URLs["ours-stateful-3"]
 	var lines []string
+	growth := map[int]float64{}
 	connects, failed := websocketConnects(base, d)
 	lines = append(lines, fmt.Sprintf("WebSocket connects through the stateful chain (4 clients, %v): %.0f per second, %d failed", d, connects, failed))
 	delay, worst, events, err := sseDelayUnderLoad(s, base, d)
 	if err != nil {
-		return nil, err
+		return extraFigures{}, err
 	}
 	lines = append(lines, fmt.Sprintf("SSE under stateless wrk load: %d events, delay from the backend's flush to the client median %v, worst %v", events, delay, worst))
 	before, err := rss(s.traefik.PID())
 	if err != nil {
-		return nil, err
+		return extraFigures{}, err
 	}
 	for _, stores := range []int{10000, 100000} {
 		if err := distinctStores(base, stores); err != nil {
-			return nil, err
+			return extraFigures{}, err
 		}
 		after, err := rss(s.traefik.PID())
 		if err != nil {
-			return nil, err
+			return extraFigures{}, err
 		}
-		lines = append(lines, fmt.Sprintf("Traefik's resident memory after %d distinct stores: %.1f MB, %+.1f MB from before them", stores, float64(after)/1e6, float64(after-before)/1e6))
+		growth[stores] = float64(after-before) / 1e6
+		lines = append(lines, fmt.Sprintf("Traefik's resident memory after %d distinct stores: %.1f MB, %+.1f MB from before them", stores, float64(after)/1e6, growth[stores]))
 	}
-	return lines, nil
+	return extraFigures{lines: lines, rssGrowth: growth}, nil
 }
 
 func websocketConnects(base string, d time.Duration) (float64, int64) {
@@ -71,7 +80,7 @@ func websocketConnects(base string, d time.Duration) (float64, int64) {
 }
 
 func sseDelayUnderLoad(s *setup, base string, d time.Duration) (time.Duration, time.Duration, int, error) {
-	script, err := wrkScript(s.dir, variants[4]) // ours-stateless-3
+	script, err := wrkScript(s.dir, variantNamed("ours-stateless-3"))
 	if err != nil {
 		return 0, 0, 0, err
 	}

@@ -80,7 +80,7 @@ func start(ctx context.Context, debug bool) (*setup, error) {
 	traefik, err := stack.StartTraefik(ctx, stack.TraefikOptions{
 		Dir: dir, Dynamic: dynamicConfig(urls, proxyURL), LogLevel: "ERROR", Debug: debug,
 		Plugins: installPlugins, EntryPoints: names,
-		LocalPlugins: map[string]string{stack.MiddlewareAlias: stack.MiddlewareModule, stack.FloorAlias: stack.FloorAlias},
+		LocalPlugins: map[string]string{stack.MiddlewareAlias: stack.MiddlewareModule, stack.FloorAlias: stack.FloorAlias, stack.LeastAlias: stack.LeastAlias},
 	})
 	if err != nil {
 		_ = proxy.Process.Kill()

@@ -28,7 +28,7 @@ func runProfile(d time.Duration) error {
 	if err != nil {
 		return err
 	}
-	for _, v := range []variant{variants[3], variants[4]} {
+	for _, v := range []variant{variantNamed("ours-stateful-3"), variantNamed("ours-stateless-3")} {
 		script, err := wrkScript(s.dir, v)
 		if err != nil {
 			return err

@@ -21,6 +21,9 @@ var variants = []variant{
 	{name: "plain"},
 	{name: "sticky", cookie: "w3_affinity=" + storeaffinity.StickyValue("m-0")},
 	{name: "floor", cookie: "w3_affinity=" + storeaffinity.StickyValue("m-0")},
+	{name: "floor-100", cookie: "w100_affinity=" + storeaffinity.StickyValue("m-0")},
+	{name: "least-stateful-3", stateful: true},
+	{name: "least-stateless-3"},
 	{name: "ours-stateful-3", stateful: true},
 	{name: "ours-stateless-3"},
 	{name: "ours-stateful-100", stateful: true},
@@ -28,11 +31,24 @@ var variants = []variant{
 	{name: "second-hop", stateful: true, hop: true},
 }
 
+// variantNamed returns the variant called name.
+func variantNamed(name string) variant {
+	for _, v := range variants {
+		if v.name == name {
+			return v
+		}
+	}
+	panic("no variant " + name)
+}
+
 // description says what each variant measures, for BENCHMARKS.md.
 var description = map[string]string{
 	"plain":              "plain load-balancer service over the 3 backends",
 	"sticky":             "Traefik's sticky weighted service, cookie held by the client",
 	"floor":              "do-nothing interpreted plugin + the sticky weighted service (the floor)",
+	"floor-100":          "do-nothing interpreted plugin + the sticky weighted service of 100 members",
+	"least-stateful-3":   "least store-routing interpreted plugin (no checks, no tracking), stateful, 3 members",
+	"least-stateless-3":  "least store-routing interpreted plugin (no checks, no tracking), stateless, 3 members",
 	"ours-stateful-3":    "storeaffinity, stateful (1000 devices), 3 members",
 	"ours-stateless-3":   "storeaffinity, stateless, 3 members",
 	"ours-stateful-100":  "storeaffinity, stateful (1000 devices), 100 members",
@@ -69,12 +85,16 @@ func dynamicConfig(backends []string, shardProxy string) map[string]any {
 		}}}
 	}
 	middlewares := map[string]any{
-		"floor":  map[string]any{"plugin": map[string]any{stack.FloorAlias: map[string]any{}}},
-		"aff3":   affinity(members3, "w3_affinity"),
+		"floor": map[string]any{"plugin": map[string]any{stack.FloorAlias: map[string]any{}}},
+		"aff3":  affinity(members3, "w3_affinity"),
+		"least3": map[string]any{"plugin": map[string]any{stack.LeastAlias: map[string]any{
+			"members": members3, "stickyCookie": "w3_affinity", "prefix": "/api/appId/pos/deviceId",
+		}}},
 		"aff100": affinity(members100, "w100_affinity"),
 	}
 	route := map[string][2]string{ // variant: service, middleware
-		"plain": {"plain", ""}, "sticky": {"w3", ""}, "floor": {"w3", "floor"},
+		"plain": {"plain", ""}, "sticky": {"w3", ""}, "floor": {"w3", "floor"}, "floor-100": {"w100", "floor"},
+		"least-stateful-3": {"w3", "least3"}, "least-stateless-3": {"w3", "least3"},
 		"ours-stateful-3": {"w3", "aff3"}, "ours-stateless-3": {"w3", "aff3"},
 		"ours-stateful-100": {"w100", "aff100"}, "ours-stateless-100": {"w100", "aff100"},
 		"second-hop": {"hop", ""},
@@ -105,10 +125,14 @@ func weighted(children []any, cookie string) map[string]any {
 	}}
 }
 
-// installPlugins installs both plugins and the do-nothing one as local plugins.
+// installPlugins installs both plugins and the two reference middlewares as local
+// plugins.
 func installPlugins(dir string) error {
 	if err := stack.InstallPlugins(dir); err != nil {
 		return err
 	}
-	return stack.InstallFloorPlugin(filepath.Join(dir, "plugins-local"))
+	if err := stack.InstallFloorPlugin(filepath.Join(dir, "plugins-local")); err != nil {
+		return err
+	}
+	return stack.InstallLeastPlugin(filepath.Join(dir, "plugins-local"))
 }
