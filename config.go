@@ -82,9 +82,13 @@ func (c *Config) parse() (*settings, error) {
 			return nil, fmt.Errorf("deviceAffinityPrefixes: %q does not start with '/'", prefix)
 		}
 		if !validPathPrefix(prefix) {
-			return nil, fmt.Errorf("deviceAffinityPrefixes: %q has characters a path carries percent-encoded (only letters, digits and -._~$&+,/:;=@)", prefix)
+			return nil, fmt.Errorf("deviceAffinityPrefixes: %q has characters other than letters, digits and -._~$&+,/:=@ (a path carries others percent-encoded; ';' starts a path parameter)", prefix)
 		}
-		s.prefixes = append(s.prefixes, strings.TrimRight(prefix, "/"))
+		prefix = strings.TrimRight(prefix, "/")
+		if prefix == "" {
+			return nil, fmt.Errorf("deviceAffinityPrefixes: \"/\" would read every path's first segment as a device ID")
+		}
+		s.prefixes = append(s.prefixes, prefix)
 	}
 	if len(s.prefixes) == 0 && s.deviceHeader == "" && s.deviceQuery == "" {
 		return nil, fmt.Errorf("deviceAffinityPrefixes, deviceIdHeader or deviceIdQuery: at least one is required")
@@ -93,6 +97,9 @@ func (c *Config) parse() (*settings, error) {
 		return nil, fmt.Errorf("deviceIdQuery: %q has characters other than letters, digits, '-', '_' and '.'", s.deviceQuery)
 	}
 	s.forgedHeaders = forgedSpellings(s.affinityHeader)
+	if s.deviceHeader != "" {
+		s.forgedHeaders = append(s.forgedHeaders, forgedSpellings(s.deviceHeader)...)
+	}
 	if s.cookieName == "" {
 		return nil, fmt.Errorf("stickyCookie: required (the weighted service's sticky cookie name)")
 	}
@@ -194,9 +201,10 @@ func validQueryName(name string) bool {
 }
 
 // validPathPrefix reports whether a path prefix reads the same percent-decoded and as
-// sent: it holds only characters that a path never carries encoded.
+// sent, and to a servlet backend: it holds only characters that a path never carries
+// encoded, and no ';'.
 func validPathPrefix(prefix string) bool {
-	return strings.Trim(prefix, letterDigits+"-._~$&+,/:;=@") == ""
+	return strings.Trim(prefix, letterDigits+"-._~$&+,/:=@") == ""
 }
 
 // validMemberName reports whether a member name can stand in the affinity stamp

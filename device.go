@@ -3,6 +3,7 @@ package storeaffinity
 import (
 	"errors"
 	"fmt"
+	"net/http"
 	"net/url"
 	"regexp"
 	"sort"
@@ -24,21 +25,160 @@ var (
 	errHeaderRepeated   = errors.New("the device-ID header is repeated with different values")
 	errQueryParamRepeat = errors.New("the device-ID query parameter is repeated with different values")
 	errEncodedPrefix    = errors.New("the path is under a device-affinity prefix only once percent-decoded")
+	errPathParameters   = errors.New("the path carries ';' parameters in a device-affinity prefix or device segment")
 )
 
 // prefixPattern matches a path under one of prefixes and captures the device segment
-// that follows it (empty when there is none). Longer prefixes are tried first. Without
-// prefixes it matches no path.
+// that follows it (empty when there is none). Longer prefixes are tried first. It also
+// matches, without capturing, a path that is under a prefix once each segment's ';'
+// parameters are removed, as servlet containers remove them: such a path has an empty
+// device ID that pathParameters explains. Without prefixes it matches no path.
 func prefixPattern(prefixes []string) *regexp.Regexp {
 	if len(prefixes) == 0 {
 		return regexp.MustCompile(`[^\x00-\x{10FFFF}]`)
 	}
-	quoted := make([]string, len(prefixes))
-	for i, p := range prefixes {
-		quoted[i] = regexp.QuoteMeta(p)
+	sorted := append([]string(nil), prefixes...)
+	sort.Slice(sorted, func(i, j int) bool { return len(sorted[i]) > len(sorted[j]) })
+	var plain, parameters []string
+	for _, p := range sorted {
+		plain = append(plain, regexp.QuoteMeta(p))
+		segments := strings.Split(p, "/")
+		for i, segment := range segments[1:] {
+			segments[i+1] = regexp.QuoteMeta(segment) + `(?:;[^/]*)?`
+		}
+		parameters = append(parameters, strings.Join(segments, "/"))
 	}
-	sort.Slice(quoted, func(i, j int) bool { return len(quoted[i]) > len(quoted[j]) })
-	return regexp.MustCompile(`^(?:` + strings.Join(quoted, "|") + `)(?:$|/([^/]*))`)
+	return regexp.MustCompile(`^(?:` + strings.Join(plain, "|") + `)(?:$|/([^/]*))` +
+		`|^(?:` + strings.Join(parameters, "|") + `)(?:$|/[^/]*)`)
+}
+
+// pathParameters reports whether the request's path is under a prefix with ';'
+// parameters in the prefix or in the device segment.
+func (a *Affinity) pathParameters(req *http.Request) bool {
+	match := a.pathPattern.FindStringSubmatch(req.URL.Path)
+	return match != nil && strings.IndexByte(match[0], ';') >= 0
+}
+
+// servePath serves the device of a plain path when a device-ID header or query
+// parameter is configured: one that the request carries must name the same device.
+// The path as sent is the plain encoding of URL.Path, so its device segment reads the
+// same decoded: a '%' left in it is a literal one, which CheckDeviceID refuses.
+func (a *Affinity) servePath(rw http.ResponseWriter, req *http.Request, deviceID string) {
+	if req.URL.RawQuery != "" || req.Header[a.deviceHeader] != nil {
+		a.serveCheckedPath(rw, req, deviceID)
+		return
+	}
+	a.serveStore(rw, req, deviceID)
+}
+
+// serveEncodedPath serves a request whose path was sent with an encoding of its own
+// (URL.RawPath is set): its device segment is matched as sent, then percent-decoded.
+func (a *Affinity) serveEncodedPath(rw http.ResponseWriter, req *http.Request) {
+	// Decoded, the path is under a prefix. As sent it may not be
+	// (/api/appId/pos%2FdeviceId/00123-001): a backend that routes on the decoded path
+	// then reads a device ID the middleware did not, so such a request is refused.
+	match := a.pathPattern.FindStringSubmatch(req.URL.EscapedPath())
+	if match == nil {
+		refuse(rw, errEncodedPrefix)
+		return
+	}
+	deviceID, err := pathDeviceID(match[1])
+	if err != nil {
+		a.serveBad(rw, req, err)
+		return
+	}
+	a.serveCheckedPath(rw, req, deviceID)
+}
+
+// serveCheckedPath serves the device ID of a path, after checking that the request's
+// header or query, when configured, names no other device.
+func (a *Affinity) serveCheckedPath(rw http.ResponseWriter, req *http.Request, deviceID string) {
+	if (deviceID == "" || strings.IndexByte(deviceID, ';') >= 0) && a.pathParameters(req) {
+		refuse(rw, errPathParameters)
+		return
+	}
+	if a.headerOrQuery {
+		if err := a.checkSameDevice(req, deviceID); err != nil {
+			refuse(rw, err)
+			return
+		}
+	}
+	a.serveStore(rw, req, deviceID)
+}
+
+// serveHeaderOrQuery serves a request that may carry the device ID in the configured
+// header or query parameter.
+func (a *Affinity) serveHeaderOrQuery(rw http.ResponseWriter, req *http.Request) {
+	deviceID, found, err := a.headerOrQueryDeviceID(req)
+	switch {
+	case err != nil:
+		refuse(rw, err)
+	case found:
+		a.serveStore(rw, req, deviceID)
+	default:
+		a.serveRoundRobin(rw, req)
+	}
+}
+
+// headerOrQueryDeviceID returns the device ID that the header or the query carries,
+// and whether either carries one.
+func (a *Affinity) headerOrQueryDeviceID(req *http.Request) (deviceID string, found bool, err error) {
+	if values := req.Header[a.deviceHeader]; values != nil {
+		found = true
+		if deviceID, err = single(values, errHeaderRepeated); err != nil {
+			return "", true, err
+		}
+	}
+	if a.deviceQuery == "" || req.URL.RawQuery == "" || !mayCarryQuery(req.URL.RawQuery, a.deviceQuery) {
+		return deviceID, found, nil
+	}
+	fromQuery, err := queryDeviceID(req.URL.RawQuery, a.deviceQuery)
+	switch {
+	case err != nil:
+		return "", true, err
+	case fromQuery == "":
+		return deviceID, found, nil
+	case found && fromQuery != deviceID:
+		return "", true, errDeviceIDTwice
+	}
+	return fromQuery, true, nil
+}
+
+// checkSameDevice refuses a request whose header or query names another device than
+// its path.
+func (a *Affinity) checkSameDevice(req *http.Request, deviceID string) error {
+	other, found, err := a.headerOrQueryDeviceID(req)
+	if err == nil && found && other != deviceID {
+		err = errDeviceIDTwice
+	}
+	return err
+}
+
+// serveBad answers a request whose device ID is missing or bad with 400 and a one-line
+// reason, or serves it round-robin when missingDeviceId is roundRobin.
+func (a *Affinity) serveBad(rw http.ResponseWriter, req *http.Request, err error) {
+	if a.roundRobinBad {
+		a.serveRoundRobin(rw, req)
+		return
+	}
+	refuse(rw, err)
+}
+
+// serveBadDeviceID answers a request whose device ID is not one. When its path carries
+// ';' parameters in a prefix or in the device segment, the reason is those, and the
+// request is refused: a servlet backend removes them and reads a device ID.
+func (a *Affinity) serveBadDeviceID(rw http.ResponseWriter, req *http.Request, err error) {
+	if a.pathParameters(req) {
+		refuse(rw, errPathParameters)
+		return
+	}
+	a.serveBad(rw, req, err)
+}
+
+// refuse answers 400 with a one-line reason, whatever missingDeviceId says: the request
+// names a device in a way a backend may read differently.
+func refuse(rw http.ResponseWriter, err error) {
+	http.Error(rw, "storeaffinity: "+err.Error(), http.StatusBadRequest)
 }
 
 // pathDeviceID decodes the still percent-encoded path segment that follows a prefix.

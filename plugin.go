@@ -24,7 +24,7 @@ type Affinity struct {
 	deviceHeader   string         // canonical key, or "" when not configured
 	deviceQuery    string         // query parameter name, or "" when not configured
 	affinityHeader string
-	forgedHeaders  []string // other spellings a backend may read as affinityHeader
+	forgedHeaders  []string // other spellings a backend may read as affinityHeader or deviceHeader
 	cookieName     string
 	roundRobinBad  bool
 	placement      string
@@ -98,107 +98,6 @@ func (a *Affinity) ServeHTTP(rw http.ResponseWriter, req *http.Request) {
 		return
 	}
 	a.serveMatched(rw, req, match[1])
-}
-
-// servePath serves the device of a plain path when a device-ID header or query
-// parameter is configured: one that the request carries must name the same device.
-// The path as sent is the plain encoding of URL.Path, so its device segment reads the
-// same decoded: a '%' left in it is a literal one, which CheckDeviceID refuses.
-func (a *Affinity) servePath(rw http.ResponseWriter, req *http.Request, deviceID string) {
-	if req.URL.RawQuery != "" || req.Header[a.deviceHeader] != nil {
-		a.serveCheckedPath(rw, req, deviceID)
-		return
-	}
-	a.serveStore(rw, req, deviceID)
-}
-
-// serveEncodedPath serves a request whose path was sent with an encoding of its own
-// (URL.RawPath is set): its device segment is matched as sent, then percent-decoded.
-func (a *Affinity) serveEncodedPath(rw http.ResponseWriter, req *http.Request) {
-	// Decoded, the path is under a prefix. As sent it may not be
-	// (/api/appId/pos%2FdeviceId/00123-001): a backend that routes on the decoded path
-	// then reads a device ID the middleware did not, so such a request is bad input.
-	match := a.pathPattern.FindStringSubmatch(req.URL.EscapedPath())
-	if match == nil {
-		a.serveBad(rw, req, errEncodedPrefix)
-		return
-	}
-	deviceID, err := pathDeviceID(match[1])
-	if err != nil {
-		a.serveBad(rw, req, err)
-		return
-	}
-	a.serveCheckedPath(rw, req, deviceID)
-}
-
-// serveCheckedPath serves the device ID of a path, after checking that the request's
-// header or query, when configured, names no other device.
-func (a *Affinity) serveCheckedPath(rw http.ResponseWriter, req *http.Request, deviceID string) {
-	if a.headerOrQuery {
-		if err := a.checkSameDevice(req, deviceID); err != nil {
-			a.serveBad(rw, req, err)
-			return
-		}
-	}
-	a.serveStore(rw, req, deviceID)
-}
-
-// serveHeaderOrQuery serves a request that may carry the device ID in the configured
-// header or query parameter.
-func (a *Affinity) serveHeaderOrQuery(rw http.ResponseWriter, req *http.Request) {
-	deviceID, found, err := a.headerOrQueryDeviceID(req)
-	switch {
-	case err != nil:
-		a.serveBad(rw, req, err)
-	case found:
-		a.serveStore(rw, req, deviceID)
-	default:
-		a.serveRoundRobin(rw, req)
-	}
-}
-
-// headerOrQueryDeviceID returns the device ID that the header or the query carries,
-// and whether either carries one.
-func (a *Affinity) headerOrQueryDeviceID(req *http.Request) (deviceID string, found bool, err error) {
-	if values := req.Header[a.deviceHeader]; values != nil {
-		found = true
-		if deviceID, err = single(values, errHeaderRepeated); err != nil {
-			return "", true, err
-		}
-	}
-	if a.deviceQuery == "" || req.URL.RawQuery == "" || !mayCarryQuery(req.URL.RawQuery, a.deviceQuery) {
-		return deviceID, found, nil
-	}
-	fromQuery, err := queryDeviceID(req.URL.RawQuery, a.deviceQuery)
-	switch {
-	case err != nil:
-		return "", true, err
-	case fromQuery == "":
-		return deviceID, found, nil
-	case found && fromQuery != deviceID:
-		return "", true, errDeviceIDTwice
-	}
-	return fromQuery, true, nil
-}
-
-// checkSameDevice refuses a request whose header or query names another device than
-// its path.
-func (a *Affinity) checkSameDevice(req *http.Request, deviceID string) error {
-	other, found, err := a.headerOrQueryDeviceID(req)
-	if err == nil && found && other != deviceID {
-		err = errDeviceIDTwice
-	}
-	return err
-}
-
-// serveBad answers 400 with a one-line reason, or serves the request round-robin when
-// missingDeviceId is roundRobin.
-func (a *Affinity) serveBad(rw http.ResponseWriter, req *http.Request, err error) {
-	if a.roundRobinBad {
-		a.serveRoundRobin(rw, req)
-		return
-	}
-	http.Error(rw, "storeaffinity: "+err.Error(), http.StatusBadRequest)
 }
 
 // serveRoundRobin sends a stateless request to the next member in turn.
@@ -276,7 +175,7 @@ func (a *Affinity) serveTracked(rw http.ResponseWriter, req *http.Request, r *ro
 func (a *Affinity) newRoute(rw http.ResponseWriter, req *http.Request, deviceID string) *route {
 	store, err := storeOf(a.settings.stores, deviceID)
 	if err != nil {
-		a.serveBad(rw, req, err)
+		a.serveBadDeviceID(rw, req, err)
 		return nil
 	}
 	i := a.settings.picker.Pick(store)

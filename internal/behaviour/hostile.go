@@ -168,6 +168,78 @@ func testStampUnforgeable(t *testing.T, build Builder) {
 	}
 }
 
+// pathParameterTargets are paths under a prefix once each segment's ';' parameters are
+// removed, as servlet containers and Spring remove them.
+var pathParameterTargets = []string{
+	"/api/appId/pos;v=1/deviceId/00456-001/sale",
+	"/api/appId/pos/deviceId;v=1/00456-001",
+	"/api;x/appId/pos/deviceId/00456-001",
+	prefix + "/00456-001;jsessionid=abc/sale",
+}
+
+func testPathParameters(t *testing.T, build Builder) {
+	rec := &recorder{}
+	h := mustBuild(t, build, rec, baseConfig(), "path-parameters")
+	for _, target := range pathParameterTargets {
+		for _, headers := range [][]string{nil, {"X-Device-Id", "00123-001"}} {
+			rw, s := serve(h, rec, target, headers...)
+			if rw.Code != http.StatusBadRequest || s.called {
+				t.Errorf("%s %v: status %d, next called %v; want 400 (a servlet backend reads device 00456-001)", target, headers, rw.Code, s.called)
+			}
+			if body := rw.Body.String(); !strings.Contains(body, "';'") || !oneLine(body) {
+				t.Errorf("%s: body %q, want one line that names ';'", target, body)
+			}
+		}
+	}
+	// Parameters after the device segment change nothing.
+	_, s := serve(h, rec, prefix+"/00123-001/sale;v=1")
+	wantSticky(t, s, expectedMember(t, "", baseMembers, "00123"))
+}
+
+func testConflictsUnderRoundRobin(t *testing.T, build Builder) {
+	rec := &recorder{}
+	config := baseConfig()
+	config["missingDeviceId"] = "roundRobin"
+	h := mustBuild(t, build, rec, config, "conflicts-round-robin")
+	refused := []struct {
+		target  string
+		headers []string
+	}{
+		{prefix + "/00123-001", []string{"X-Device-Id", "00456-001"}},
+		{"/api/x?deviceId=00456-001", []string{"X-Device-Id", "00123-001"}},
+		{"/api/x", []string{"X-Device-Id", "00123-001", "X-Device-Id", "00456-001"}},
+		{"/api/appId/pos%2FdeviceId/00123-001/x", nil},
+		{pathParameterTargets[0], nil},
+	}
+	for _, tc := range refused {
+		rw, s := serve(h, rec, tc.target, tc.headers...)
+		if rw.Code != http.StatusBadRequest || s.called {
+			t.Errorf("%s %v: status %d, next called %v; want 400 whatever missingDeviceId says", tc.target, tc.headers, rw.Code, s.called)
+		}
+	}
+	// A device ID that is only bad, not in conflict, is served round-robin.
+	rw, s := serve(h, rec, prefix+"/bad..id")
+	if rw.Code != http.StatusNoContent || len(s.sticky) != 1 || s.affinity != "" {
+		t.Errorf("bad device ID under roundRobin: status %d, sticky %v, affinity %q; want round-robin", rw.Code, s.sticky, s.affinity)
+	}
+}
+
+func testDeviceHeaderSpellings(t *testing.T, build Builder) {
+	rec := &recorder{}
+	h := mustBuild(t, build, rec, baseConfig(), "device-header-spellings")
+	for _, target := range []string{prefix + "/00123-001", "/api/catalog"} {
+		_, s := serve(h, rec, target, "X_Device_Id", "00456-001", "X-Device_Id", "00456-001", "X_Device-Id", "00456-001")
+		if !s.called {
+			t.Fatalf("%s: next not called", target)
+		}
+		for key := range s.header {
+			if strings.EqualFold(strings.ReplaceAll(key, "_", "-"), "X-Device-Id") {
+				t.Errorf("%s: the client's %s reached next; a CGI-style backend reads it as the device ID", target, key)
+			}
+		}
+	}
+}
+
 // panicking is a next handler that panics as Traefik's proxy does when a streamed
 // response is cut.
 type panicking struct{}

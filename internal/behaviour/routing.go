@@ -186,6 +186,8 @@ func testConfigErrors(t *testing.T, build Builder) {
 		{"rebalanceGrace", "soon"},
 		{"deviceAffinityPrefixes", []any{"api/pos"}},
 		{"deviceAffinityPrefixes", []any{"/api/app id"}},
+		{"deviceAffinityPrefixes", []any{"/"}},
+		{"deviceAffinityPrefixes", []any{"/api/app;v=1"}},
 		{"deviceAffinityPrefixes", []any{"/api/app%20id"}},
 	}
 	for _, tc := range cases {

@@ -113,6 +113,15 @@ func TestDeviceIDReadAsTheBackendReadsIt(t *testing.T) {
 			t.Errorf("%s: status %d (%v), want 400", path, resp.Status, err)
 		}
 	}
+	// A servlet backend removes ';' parameters from each segment and reads device
+	// 00123-001 in these paths: they are refused, with a header or without.
+	for _, path := range []string{"/api/appId/pos;v=1/deviceId/00123-001/ticket", commerce.Prefix + "/00123-001;jsessionid=x/ticket"} {
+		for _, client := range []*fleet.Client{e.client, &c} {
+			if resp, err := client.Get(e.ctx, path); err != nil || resp.Status != http.StatusBadRequest {
+				t.Errorf("%s (header %v): status %d (%v), want 400", path, client.Header, resp.Status, err)
+			}
+		}
+	}
 }
 
 // TestStampCannotBeForged: a device ID that would add a member to the stamp is refused,
