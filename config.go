@@ -77,24 +77,20 @@ func (c *Config) parse() (*settings, error) {
 		cookieName:     strings.TrimSpace(c.StickyCookie),
 		affinityHeader: http.CanonicalHeaderKey(orDefault(c.AffinityHeader, "X-Store-Affinity")),
 	}
-	for _, prefix := range splitList(c.DeviceAffinityPrefixes) {
-		if !strings.HasPrefix(prefix, "/") {
-			return nil, fmt.Errorf("deviceAffinityPrefixes: %q does not start with '/'", prefix)
-		}
-		if !validPathPrefix(prefix) {
-			return nil, fmt.Errorf("deviceAffinityPrefixes: %q has characters other than letters, digits and -._~$&+,/:=@ (a path carries others percent-encoded; ';' starts a path parameter)", prefix)
-		}
-		prefix = strings.TrimRight(prefix, "/")
-		if prefix == "" {
-			return nil, fmt.Errorf("deviceAffinityPrefixes: \"/\" would read every path's first segment as a device ID")
-		}
-		s.prefixes = append(s.prefixes, prefix)
+	var err error
+	if s.prefixes, err = parsePrefixes(splitList(c.DeviceAffinityPrefixes)); err != nil {
+		return nil, err
 	}
 	if len(s.prefixes) == 0 && s.deviceHeader == "" && s.deviceQuery == "" {
 		return nil, fmt.Errorf("deviceAffinityPrefixes, deviceIdHeader or deviceIdQuery: at least one is required")
 	}
 	if s.deviceQuery != "" && !validQueryName(s.deviceQuery) {
 		return nil, fmt.Errorf("deviceIdQuery: %q has characters other than letters, digits, '-', '_' and '.'", s.deviceQuery)
+	}
+	for key, header := range map[string]string{"affinityHeader": s.affinityHeader, "deviceIdHeader": s.deviceHeader} {
+		if tooManySeparators(header) {
+			return nil, fmt.Errorf("%s: %q has more than %d '-' or '_', so not every spelling a backend reads as it can be removed", key, header, maxSpelledSeparators)
+		}
 	}
 	s.forgedHeaders = forgedSpellings(s.affinityHeader)
 	if s.deviceHeader != "" {
@@ -106,7 +102,6 @@ func (c *Config) parse() (*settings, error) {
 	if !validCookieName(s.cookieName) {
 		return nil, fmt.Errorf("stickyCookie: %q is not a valid cookie name", s.cookieName)
 	}
-	var err error
 	s.storePattern = c.StoreIDPattern
 	if s.stores, err = hashing.NewStoreDeriver(c.StoreIDPattern); err != nil {
 		return nil, err
@@ -198,6 +193,34 @@ const letterDigits = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ012345
 // escaping, so that its raw form can be looked for in a raw query.
 func validQueryName(name string) bool {
 	return strings.Trim(name, letterDigits+"-_.") == ""
+}
+
+// parsePrefixes checks deviceAffinityPrefixes and returns them without a trailing '/'.
+// No prefix may lie under another: the shorter one would read the longer one's next
+// segment as a device ID.
+func parsePrefixes(list []string) ([]string, error) {
+	var prefixes []string
+	for _, prefix := range list {
+		if !strings.HasPrefix(prefix, "/") {
+			return nil, fmt.Errorf("deviceAffinityPrefixes: %q does not start with '/'", prefix)
+		}
+		if !validPathPrefix(prefix) {
+			return nil, fmt.Errorf("deviceAffinityPrefixes: %q has characters other than letters, digits and -._~$&+,/:=@ (a path carries others percent-encoded; ';' starts a path parameter)", prefix)
+		}
+		prefix = strings.TrimRight(prefix, "/")
+		if prefix == "" {
+			return nil, fmt.Errorf("deviceAffinityPrefixes: \"/\" would read every path's first segment as a device ID")
+		}
+		prefixes = append(prefixes, prefix)
+	}
+	for _, shorter := range prefixes {
+		for _, longer := range prefixes {
+			if strings.HasPrefix(longer, shorter+"/") {
+				return nil, fmt.Errorf("deviceAffinityPrefixes: %q lies under %q, which would read its next segment as a device ID", longer, shorter)
+			}
+		}
+	}
+	return prefixes, nil
 }
 
 // validPathPrefix reports whether a path prefix reads the same percent-decoded and as

@@ -25,38 +25,54 @@ var (
 	errHeaderRepeated   = errors.New("the device-ID header is repeated with different values")
 	errQueryParamRepeat = errors.New("the device-ID query parameter is repeated with different values")
 	errEncodedPrefix    = errors.New("the path is under a device-affinity prefix only once percent-decoded")
-	errPathParameters   = errors.New("the path carries ';' parameters in a device-affinity prefix or device segment")
+	errPathParameters   = errors.New("the device segment of the path carries ';' parameters")
 )
 
 // prefixPattern matches a path under one of prefixes and captures the device segment
-// that follows it (empty when there is none). Longer prefixes are tried first. It also
-// matches, without capturing, a path that is under a prefix once each segment's ';'
-// parameters are removed, as servlet containers remove them: such a path has an empty
-// device ID that pathParameters explains. Without prefixes it matches no path.
-func prefixPattern(prefixes []string) *regexp.Regexp {
+// that follows it (empty when there is none). Longer prefixes are tried first. With
+// parameters true, each segment of a prefix may carry ';' parameters, which servlet
+// containers remove: /api;v=1/pos/00123-001 is under /api/pos. The pattern stays one
+// that Go matches in a single pass (the next byte always decides the branch), so a
+// long hostile path costs little. Without prefixes it matches no path.
+func prefixPattern(prefixes []string, parameters bool) *regexp.Regexp {
 	if len(prefixes) == 0 {
 		return regexp.MustCompile(`[^\x00-\x{10FFFF}]`)
 	}
 	sorted := append([]string(nil), prefixes...)
 	sort.Slice(sorted, func(i, j int) bool { return len(sorted[i]) > len(sorted[j]) })
-	var plain, parameters []string
-	for _, p := range sorted {
-		plain = append(plain, regexp.QuoteMeta(p))
+	quoted := make([]string, len(sorted))
+	for i, p := range sorted {
 		segments := strings.Split(p, "/")
-		for i, segment := range segments[1:] {
-			segments[i+1] = regexp.QuoteMeta(segment) + `(?:;[^/]*)?`
+		for k, segment := range segments[1:] {
+			segments[k+1] = regexp.QuoteMeta(segment)
+			if parameters {
+				segments[k+1] += `(?:;[^/]*)?`
+			}
 		}
-		parameters = append(parameters, strings.Join(segments, "/"))
+		quoted[i] = strings.Join(segments, "/")
 	}
-	return regexp.MustCompile(`^(?:` + strings.Join(plain, "|") + `)(?:$|/([^/]*))` +
-		`|^(?:` + strings.Join(parameters, "|") + `)(?:$|/[^/]*)`)
+	return regexp.MustCompile(`^(?:` + strings.Join(quoted, "|") + `)(?:$|/([^/]*))`)
 }
 
-// pathParameters reports whether the request's path is under a prefix with ';'
-// parameters in the prefix or in the device segment.
+// pathParameters reports whether the request's path, as sent, is under a prefix and
+// its device segment carries ';' parameters. An encoded ';' (%3B) is no parameter.
 func (a *Affinity) pathParameters(req *http.Request) bool {
-	match := a.pathPattern.FindStringSubmatch(req.URL.Path)
-	return match != nil && strings.IndexByte(match[0], ';') >= 0
+	match := a.pathPattern.FindStringSubmatch(req.URL.EscapedPath())
+	return match != nil && strings.IndexByte(match[1], ';') >= 0
+}
+
+// servletPath returns a path as sent the way servlet containers read it: each
+// segment's ';' parameters removed, then percent-decoded ("" when it cannot be).
+func servletPath(escaped string) string {
+	segments := strings.Split(escaped, "/")
+	for i, segment := range segments {
+		segments[i], _, _ = strings.Cut(segment, ";")
+	}
+	decoded, err := url.PathUnescape(strings.Join(segments, "/"))
+	if err != nil {
+		return ""
+	}
+	return decoded
 }
 
 // servePath serves the device of a plain path when a device-ID header or query
@@ -79,7 +95,7 @@ func (a *Affinity) serveEncodedPath(rw http.ResponseWriter, req *http.Request) {
 	// then reads a device ID the middleware did not, so such a request is refused.
 	match := a.pathPattern.FindStringSubmatch(req.URL.EscapedPath())
 	if match == nil {
-		refuse(rw, errEncodedPrefix)
+		a.serveOutsidePrefixes(rw, req)
 		return
 	}
 	deviceID, err := pathDeviceID(match[1])
@@ -90,10 +106,23 @@ func (a *Affinity) serveEncodedPath(rw http.ResponseWriter, req *http.Request) {
 	a.serveCheckedPath(rw, req, deviceID)
 }
 
+// serveOutsidePrefixes serves a request whose path, as sent, is under no prefix,
+// although it is once decoded. When a router that decodes the path, or a servlet
+// container that also removes ';' parameters, reads a device ID in it, the request
+// is refused; otherwise (an encoded ';' in a prefix, which nobody removes) the path is
+// under no prefix for anyone.
+func (a *Affinity) serveOutsidePrefixes(rw http.ResponseWriter, req *http.Request) {
+	if a.plainPattern.MatchString(req.URL.Path) || a.plainPattern.MatchString(servletPath(req.URL.EscapedPath())) {
+		refuse(rw, errEncodedPrefix)
+		return
+	}
+	a.serveUnmatched(rw, req)
+}
+
 // serveCheckedPath serves the device ID of a path, after checking that the request's
 // header or query, when configured, names no other device.
 func (a *Affinity) serveCheckedPath(rw http.ResponseWriter, req *http.Request, deviceID string) {
-	if (deviceID == "" || strings.IndexByte(deviceID, ';') >= 0) && a.pathParameters(req) {
+	if strings.IndexByte(deviceID, ';') >= 0 && a.pathParameters(req) {
 		refuse(rw, errPathParameters)
 		return
 	}
@@ -164,9 +193,9 @@ func (a *Affinity) serveBad(rw http.ResponseWriter, req *http.Request, err error
 	refuse(rw, err)
 }
 
-// serveBadDeviceID answers a request whose device ID is not one. When its path carries
-// ';' parameters in a prefix or in the device segment, the reason is those, and the
-// request is refused: a servlet backend removes them and reads a device ID.
+// serveBadDeviceID answers a request whose device ID is not one. When the path's device
+// segment carries ';' parameters, the reason is those, and the request is refused: a
+// servlet backend removes them and reads a device ID.
 func (a *Affinity) serveBadDeviceID(rw http.ResponseWriter, req *http.Request, err error) {
 	if a.pathParameters(req) {
 		refuse(rw, errPathParameters)

@@ -20,7 +20,8 @@ import (
 // Affinity is the middleware handler.
 type Affinity struct {
 	next           http.Handler
-	pathPattern    *regexp.Regexp // a prefix, then the device segment as group 1
+	pathPattern    *regexp.Regexp // a prefix, its segments with any ';' parameters, then the device segment as group 1
+	plainPattern   *regexp.Regexp // a prefix without parameters, then the device segment
 	deviceHeader   string         // canonical key, or "" when not configured
 	deviceQuery    string         // query parameter name, or "" when not configured
 	affinityHeader string
@@ -54,7 +55,8 @@ func New(ctx context.Context, next http.Handler, config *Config, name string) (h
 	}
 	a := &Affinity{
 		next:           next,
-		pathPattern:    prefixPattern(s.prefixes),
+		pathPattern:    prefixPattern(s.prefixes, true),
+		plainPattern:   prefixPattern(s.prefixes, false),
 		deviceHeader:   s.deviceHeader,
 		deviceQuery:    s.deviceQuery,
 		affinityHeader: s.affinityHeader,

@@ -5,16 +5,25 @@ import (
 	"strings"
 )
 
+// maxSpelledSeparators bounds the '-' and '_' of a header whose spellings are removed:
+// 4 give 15 other spellings, each a map delete on every request.
+const maxSpelledSeparators = 4
+
+// tooManySeparators reports whether header has more '-' and '_' than
+// forgedSpellings varies.
+func tooManySeparators(header string) bool {
+	return strings.Count(header, "-")+strings.Count(header, "_") > maxSpelledSeparators
+}
+
 // forgedSpellings returns the canonical header keys, other than header itself, that a
 // backend may read as header: CGI-style servers turn '-' into '_', so X_Store-Affinity
 // and X-Store_Affinity reach them as X-Store-Affinity. Header keys arrive canonicalised,
-// so case needs no variants. At most 4 separators are varied (16 spellings).
+// so case needs no variants. Every separator is varied; config refuses headers with
+// more than maxSpelledSeparators.
 func forgedSpellings(header string) []string {
 	spellings := []string{""}
-	separators := 0
 	for _, c := range header {
-		if (c == '-' || c == '_') && separators < 4 {
-			separators++
+		if c == '-' || c == '_' {
 			var next []string
 			for _, s := range spellings {
 				next = append(next, s+"-", s+"_")

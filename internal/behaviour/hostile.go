@@ -168,28 +168,36 @@ func testStampUnforgeable(t *testing.T, build Builder) {
 	}
 }
 
-// pathParameterTargets are paths under a prefix once each segment's ';' parameters are
-// removed, as servlet containers and Spring remove them.
-var pathParameterTargets = []string{
-	"/api/appId/pos;v=1/deviceId/00456-001/sale",
-	"/api/appId/pos/deviceId;v=1/00456-001",
-	"/api;x/appId/pos/deviceId/00456-001",
-	prefix + "/00456-001;jsessionid=abc/sale",
-}
-
+// Servlet containers and Spring remove each segment's ';' parameters before routing.
 func testPathParameters(t *testing.T, build Builder) {
 	rec := &recorder{}
 	h := mustBuild(t, build, rec, baseConfig(), "path-parameters")
-	for _, target := range pathParameterTargets {
-		for _, headers := range [][]string{nil, {"X-Device-Id", "00123-001"}} {
-			rw, s := serve(h, rec, target, headers...)
-			if rw.Code != http.StatusBadRequest || s.called {
-				t.Errorf("%s %v: status %d, next called %v; want 400 (a servlet backend reads device 00456-001)", target, headers, rw.Code, s.called)
-			}
-			if body := rw.Body.String(); !strings.Contains(body, "';'") || !oneLine(body) {
-				t.Errorf("%s: body %q, want one line that names ';'", target, body)
-			}
+	want := expectedMember(t, "", baseMembers, "00456")
+	// In a prefix they are removed, as such a backend removes them: it reads 00456-001.
+	for _, target := range []string{
+		"/api/appId/pos;v=1/deviceId/00456-001/sale",
+		"/api/appId/pos/deviceId;v=1/00456-001",
+		"/api;x/appId;;/pos/deviceId;/00456-001",
+	} {
+		_, s := serve(h, rec, target)
+		wantSticky(t, s, want)
+		if rw, s := serve(h, rec, target, "X-Device-Id", "00123-001"); rw.Code != http.StatusBadRequest || s.called {
+			t.Errorf("%s with header 00123-001: status %d; want 400 (two device IDs)", target, rw.Code)
 		}
+	}
+	// In the device segment they are refused, with a header or without, whatever
+	// missingDeviceId says: such a backend reads 00456-001, the middleware cannot.
+	target := prefix + "/00456-001;jsessionid=abc/sale"
+	for _, headers := range [][]string{nil, {"X-Device-Id", "00456-001"}} {
+		rw, s := serve(h, rec, target, headers...)
+		if body := rw.Body.String(); rw.Code != http.StatusBadRequest || s.called || !strings.Contains(body, "';'") || !oneLine(body) {
+			t.Errorf("%s %v: status %d, next called %v, body %q; want 400 with one line that names ';'", target, headers, rw.Code, s.called, body)
+		}
+	}
+	// An encoded ';' is no parameter: the device ID is bad for its character.
+	rw, _ := serve(h, rec, prefix+"/00123-001%3Bx/sale")
+	if body := rw.Body.String(); rw.Code != http.StatusBadRequest || strings.Contains(body, "parameters") {
+		t.Errorf("encoded ';' in the device segment: status %d, body %q; want 400 for the character", rw.Code, body)
 	}
 	// Parameters after the device segment change nothing.
 	_, s := serve(h, rec, prefix+"/00123-001/sale;v=1")
@@ -209,7 +217,8 @@ func testConflictsUnderRoundRobin(t *testing.T, build Builder) {
 		{"/api/x?deviceId=00456-001", []string{"X-Device-Id", "00123-001"}},
 		{"/api/x", []string{"X-Device-Id", "00123-001", "X-Device-Id", "00456-001"}},
 		{"/api/appId/pos%2FdeviceId/00123-001/x", nil},
-		{pathParameterTargets[0], nil},
+		{prefix + "/00456-001;jsessionid=abc/sale", nil},
+		{"/api/appId/pos%2FdeviceId;x/00123-001", nil},
 	}
 	for _, tc := range refused {
 		rw, s := serve(h, rec, tc.target, tc.headers...)
@@ -217,10 +226,13 @@ func testConflictsUnderRoundRobin(t *testing.T, build Builder) {
 			t.Errorf("%s %v: status %d, next called %v; want 400 whatever missingDeviceId says", tc.target, tc.headers, rw.Code, s.called)
 		}
 	}
-	// A device ID that is only bad, not in conflict, is served round-robin.
-	rw, s := serve(h, rec, prefix+"/bad..id")
-	if rw.Code != http.StatusNoContent || len(s.sticky) != 1 || s.affinity != "" {
-		t.Errorf("bad device ID under roundRobin: status %d, sticky %v, affinity %q; want round-robin", rw.Code, s.sticky, s.affinity)
+	// A device ID that is only bad, not in conflict, is served round-robin, and so is
+	// a path that no backend reads under a prefix: an encoded ';' is no parameter.
+	for _, target := range []string{prefix + "/bad..id", prefix + "/00123-001%3Bx/sale", "/api/appId/pos/deviceId%3Bx/00123-001"} {
+		rw, s := serve(h, rec, target)
+		if rw.Code != http.StatusNoContent || len(s.sticky) != 1 || s.affinity != "" {
+			t.Errorf("%s under roundRobin: status %d, sticky %v, affinity %q; want round-robin", target, rw.Code, s.sticky, s.affinity)
+		}
 	}
 }
 

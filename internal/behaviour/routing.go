@@ -187,6 +187,9 @@ func testConfigErrors(t *testing.T, build Builder) {
 		{"deviceAffinityPrefixes", []any{"api/pos"}},
 		{"deviceAffinityPrefixes", []any{"/api/app id"}},
 		{"deviceAffinityPrefixes", []any{"/"}},
+		{"deviceAffinityPrefixes", []any{"/devices", "/devices/by-id/v2"}},
+		{"deviceIdHeader", "X-Acme-Pos-Terminal-Device-Id"},
+		{"affinityHeader", "X-Acme-Pos-Store-Affinity-Stamp"},
 		{"deviceAffinityPrefixes", []any{"/api/app;v=1"}},
 		{"deviceAffinityPrefixes", []any{"/api/app%20id"}},
 	}

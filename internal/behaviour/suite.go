@@ -44,7 +44,7 @@ func Run(t *testing.T, build Builder) {
 	t.Run("HeaderReadLiterally", func(t *testing.T) { testHeaderLiteral(t, build) })
 	t.Run("TwoDifferentDeviceIDsAreRefused", func(t *testing.T) { testTwoDeviceIDs(t, build) })
 	t.Run("EncodedPrefixIsRefused", func(t *testing.T) { testEncodedPrefix(t, build) })
-	t.Run("PathParametersAreRefused", func(t *testing.T) { testPathParameters(t, build) })
+	t.Run("PathParametersReadAsAServletReadsThem", func(t *testing.T) { testPathParameters(t, build) })
 	t.Run("ConflictsAreRefusedUnderRoundRobin", func(t *testing.T) { testConflictsUnderRoundRobin(t, build) })
 	t.Run("DeviceHeaderSpellingsAreDropped", func(t *testing.T) { testDeviceHeaderSpellings(t, build) })
 	t.Run("StampCannotBeForged", func(t *testing.T) { testStampUnforgeable(t, build) })

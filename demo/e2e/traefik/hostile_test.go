@@ -113,13 +113,24 @@ func TestDeviceIDReadAsTheBackendReadsIt(t *testing.T) {
 			t.Errorf("%s: status %d (%v), want 400", path, resp.Status, err)
 		}
 	}
-	// A servlet backend removes ';' parameters from each segment and reads device
-	// 00123-001 in these paths: they are refused, with a header or without.
-	for _, path := range []string{"/api/appId/pos;v=1/deviceId/00123-001/ticket", commerce.Prefix + "/00123-001;jsessionid=x/ticket"} {
-		for _, client := range []*fleet.Client{e.client, &c} {
-			if resp, err := client.Get(e.ctx, path); err != nil || resp.Status != http.StatusBadRequest {
-				t.Errorf("%s (header %v): status %d (%v), want 400", path, client.Header, resp.Status, err)
-			}
+	// A servlet backend removes ';' parameters from each segment. In a prefix the
+	// middleware removes them too, and reads device 00123-001 (so a header naming
+	// another device is refused); in the device segment it refuses the request.
+	params := "/api/appId/pos;v=1/deviceId/00123-001/ticket"
+	if resp, err := e.client.Get(e.ctx, params); err != nil || resp.Status != http.StatusOK || resp.Reply.Replica != e.restOwners(t, []string{"00123"})["00123"] {
+		t.Errorf("%s: status %d (%v), replica %s; want 200 from store 00123's replica", params, resp.Status, err, resp.Reply.Replica)
+	}
+	refusedPaths := []struct {
+		client *fleet.Client
+		path   string
+	}{
+		{&c, params},
+		{e.client, commerce.Prefix + "/00123-001;jsessionid=x/ticket"},
+		{&c, commerce.Prefix + "/00123-001;jsessionid=x/ticket"},
+	}
+	for _, r := range refusedPaths {
+		if resp, err := r.client.Get(e.ctx, r.path); err != nil || resp.Status != http.StatusBadRequest {
+			t.Errorf("%s (header %v): status %d (%v), want 400", r.path, r.client.Header, resp.Status, err)
 		}
 	}
 }

@@ -7,8 +7,8 @@
 // under stateful and stateless load instead, and prints the interpreted code's top
 // costs.
 //
-//	go run ./cmd/bench -rounds 5 -duration 4s -out ../BENCHMARKS.md
-//	go run ./cmd/bench -profile
+//	go run ./e2e/cmd/bench -rounds 9 -duration 3s -out ../BENCHMARKS.md
+//	go run ./e2e/cmd/bench -profile -duration 12s
 package main
 
 import (
@@ -23,8 +23,8 @@ import (
 )
 
 func main() {
-	rounds := flag.Int("rounds", 5, "alternating rounds of every variant")
-	duration := flag.Duration("duration", 4*time.Second, "wrk duration per variant and round")
+	rounds := flag.Int("rounds", 9, "alternating rounds of every variant")
+	duration := flag.Duration("duration", 3*time.Second, "wrk duration per variant and round")
 	out := flag.String("out", "", "BENCHMARKS.md to write the results into (default: print them)")
 	profile := flag.Bool("profile", false, "capture Traefik's CPU and allocation profiles instead")
 	shard := flag.String("shard-proxy", "", "run as the sharding proxy on this address (internal)")
