@@ -90,9 +90,7 @@ func (a *Affinity) servePath(rw http.ResponseWriter, req *http.Request, deviceID
 // serveEncodedPath serves a request whose path was sent with an encoding of its own
 // (URL.RawPath is set): its device segment is matched as sent, then percent-decoded.
 func (a *Affinity) serveEncodedPath(rw http.ResponseWriter, req *http.Request) {
-	// Decoded, the path is under a prefix. As sent it may not be
-	// (/api/appId/pos%2FdeviceId/00123-001): a backend that routes on the decoded path
-	// then reads a device ID the middleware did not, so such a request is refused.
+	// Decoded, the path is under a prefix; as sent it may not be.
 	match := a.pathPattern.FindStringSubmatch(req.URL.EscapedPath())
 	if match == nil {
 		a.serveOutsidePrefixes(rw, req)
@@ -107,10 +105,11 @@ func (a *Affinity) serveEncodedPath(rw http.ResponseWriter, req *http.Request) {
 }
 
 // serveOutsidePrefixes serves a request whose path, as sent, is under no prefix,
-// although it is once decoded. When a router that decodes the path, or a servlet
-// container that also removes ';' parameters, reads a device ID in it, the request
-// is refused; otherwise (an encoded ';' in a prefix, which nobody removes) the path is
-// under no prefix for anyone.
+// although it is once decoded. When a router that decodes the path
+// (/api/appId/pos%2FdeviceId/00123-001), or a servlet container that also removes ';'
+// parameters, reads a device ID the middleware did not, the request is refused.
+// Otherwise (an encoded ';' in a prefix, which nobody removes) the path is under no
+// prefix for anyone.
 func (a *Affinity) serveOutsidePrefixes(rw http.ResponseWriter, req *http.Request) {
 	if a.plainPattern.MatchString(req.URL.Path) || a.plainPattern.MatchString(servletPath(req.URL.EscapedPath())) {
 		refuse(rw, errEncodedPrefix)
