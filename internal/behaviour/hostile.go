@@ -206,9 +206,7 @@ func testPathParameters(t *testing.T, build Builder) {
 
 func testConflictsUnderRoundRobin(t *testing.T, build Builder) {
 	rec := &recorder{}
-	config := baseConfig()
-	config["missingDeviceId"] = "roundRobin"
-	h := mustBuild(t, build, rec, config, "conflicts-round-robin")
+	h := mustBuild(t, build, rec, roundRobinConfig(), "conflicts-round-robin")
 	refused := []struct {
 		target  string
 		headers []string

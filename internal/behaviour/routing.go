@@ -157,9 +157,7 @@ func testWithoutPrefixes(t *testing.T, build Builder) {
 
 func testMissingDeviceIDRoundRobin(t *testing.T, build Builder) {
 	rec := &recorder{}
-	config := baseConfig()
-	config["missingDeviceId"] = "roundRobin"
-	h := mustBuild(t, build, rec, config, "missing-rr")
+	h := mustBuild(t, build, rec, roundRobinConfig(), "missing-rr")
 	rw, s := serve(h, rec, prefix+"/", "X-Store-Affinity", "member=pos-0")
 	if rw.Code != http.StatusNoContent || len(s.sticky) != 1 {
 		t.Fatalf("status %d, sticky %v: want next called with one sticky cookie", rw.Code, s.sticky)

@@ -70,6 +70,13 @@ func baseConfig() map[string]any {
 	}
 }
 
+// roundRobinConfig is baseConfig with missingDeviceId: roundRobin.
+func roundRobinConfig() map[string]any {
+	config := baseConfig()
+	config["missingDeviceId"] = "roundRobin"
+	return config
+}
+
 // stickyValue is Traefik's cookie value for a child service, computed independently of
 // the code under test.
 func stickyValue(child string) string {
