@@ -26,6 +26,7 @@ var (
 	errQueryParamRepeat = errors.New("the device-ID query parameter is repeated with different values")
 	errEncodedPrefix    = errors.New("the path is under a device-affinity prefix only once percent-decoded")
 	errPathParameters   = errors.New("the device segment of the path carries ';' parameters")
+	errEncodedSlash     = errors.New("the device segment of the path holds an encoded '/'")
 )
 
 // prefixPattern matches a path under one of prefixes and captures the device segment
@@ -89,23 +90,27 @@ func (a *Affinity) servePath(rw http.ResponseWriter, req *http.Request, deviceID
 
 // serveEncodedPath serves a request whose path was sent with an encoding of its own
 // (URL.RawPath is set): its device segment is matched as sent, then percent-decoded.
+// An encoded '/' in it is refused: a router that splits the decoded path reads a
+// device ID before it.
 func (a *Affinity) serveEncodedPath(rw http.ResponseWriter, req *http.Request) {
-	// Decoded, the path is under a prefix; as sent it may not be.
 	match := a.pathPattern.FindStringSubmatch(req.URL.EscapedPath())
 	if match == nil {
 		a.serveOutsidePrefixes(rw, req)
 		return
 	}
 	deviceID, err := pathDeviceID(match[1])
-	if err != nil {
+	switch {
+	case err != nil:
 		a.serveBad(rw, req, err)
-		return
+	case strings.IndexByte(deviceID, '/') >= 0:
+		refuse(rw, errEncodedSlash)
+	default:
+		a.serveCheckedPath(rw, req, deviceID)
 	}
-	a.serveCheckedPath(rw, req, deviceID)
 }
 
-// serveOutsidePrefixes serves a request whose path, as sent, is under no prefix,
-// although it is once decoded. When a router that decodes the path
+// serveOutsidePrefixes serves a request whose path, as sent, is under no prefix. When
+// a router that decodes the path
 // (/api/appId/pos%2FdeviceId/00123-001), or a servlet container that also removes ';'
 // parameters, reads a device ID the middleware did not, the request is refused.
 // Otherwise (an encoded ';' in a prefix, which nobody removes) the path is under no

@@ -90,13 +90,13 @@ func New(ctx context.Context, next http.Handler, config *Config, name string) (h
 // Yaegi allocates every local and temporary of a function on each call, so ServeHTTP
 // only dispatches, and each path lives in a small function of its own.
 func (a *Affinity) ServeHTTP(rw http.ResponseWriter, req *http.Request) {
+	if req.URL.RawPath != "" {
+		a.serveEncodedPath(rw, req)
+		return
+	}
 	match := a.pathPattern.FindStringSubmatch(req.URL.Path)
 	if match == nil {
 		a.serveUnmatched(rw, req)
-		return
-	}
-	if req.URL.RawPath != "" {
-		a.serveEncodedPath(rw, req)
 		return
 	}
 	a.serveMatched(rw, req, match[1])

@@ -178,6 +178,8 @@ func testPathParameters(t *testing.T, build Builder) {
 		"/api/appId/pos;v=1/deviceId/00456-001/sale",
 		"/api/appId/pos/deviceId;v=1/00456-001",
 		"/api;x/appId;;/pos/deviceId;/00456-001",
+		"/api;x%2Fy/appId/pos/deviceId/00456-001/sale", // decoded, the parameter holds a '/'
+		"/api/appId;%2F/pos/deviceId/00456-001",
 	} {
 		_, s := serve(h, rec, target)
 		wantSticky(t, s, want)
@@ -217,6 +219,7 @@ func testConflictsUnderRoundRobin(t *testing.T, build Builder) {
 		{"/api/appId/pos%2FdeviceId/00123-001/x", nil},
 		{prefix + "/00456-001;jsessionid=abc/sale", nil},
 		{"/api/appId/pos%2FdeviceId;x/00123-001", nil},
+		{prefix + "/00123-001%2Fx/sale", nil},
 	}
 	for _, tc := range refused {
 		rw, s := serve(h, rec, tc.target, tc.headers...)
