@@ -25,8 +25,8 @@ var (
 	errHeaderRepeated   = errors.New("the device-ID header is repeated with different values")
 	errQueryParamRepeat = errors.New("the device-ID query parameter is repeated with different values")
 	errEncodedPrefix    = errors.New("the path is under a device-affinity prefix only once percent-decoded")
-	errPathParameters   = errors.New("the device segment of the path carries ';' parameters")
-	errEncodedSlash     = errors.New("the device segment of the path holds an encoded '/'")
+	errPathParameters   = errors.New("the device ID in the path carries ';' parameters")
+	errEncodedSlash     = errors.New("the device ID in the path holds an encoded '/'")
 )
 
 // prefixPattern matches a path under one of prefixes and captures the device segment
