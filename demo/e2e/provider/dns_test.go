@@ -1,9 +1,11 @@
 package provider
 
 import (
+	"errors"
 	"net"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -29,7 +31,7 @@ func startDNS(t *testing.T) *dnsServer { return startDNSAt(t, "127.0.0.1:0") }
 // startDNSAt starts a server on addr.
 func startDNSAt(t *testing.T, addr string) *dnsServer {
 	t.Helper()
-	conn, err := net.ListenPacket("udp", addr)
+	conn, err := listenUDP(addr)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,6 +45,20 @@ func startDNSAt(t *testing.T, addr string) *dnsServer {
 		_ = conn.Close()
 	})
 	return s
+}
+
+// listenUDP listens on addr. A fixed port that the previous test's server has just
+// closed may still be bound for a moment (Go closes the socket once its last reply is
+// written), so "address already in use" is retried, backing off, for up to 5 s.
+func listenUDP(addr string) (net.PacketConn, error) {
+	deadline := time.Now().Add(5 * time.Second)
+	for wait := 10 * time.Millisecond; ; wait *= 2 {
+		conn, err := net.ListenPacket("udp", addr)
+		if err == nil || !errors.Is(err, syscall.EADDRINUSE) || time.Now().After(deadline) {
+			return conn, err
+		}
+		time.Sleep(wait)
+	}
 }
 
 // set replaces the records of a name, given in zone-file syntax; none removes the name.
