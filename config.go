@@ -87,9 +87,9 @@ func (c *Config) parse() (*settings, error) {
 	if s.deviceQuery != "" && !validQueryName(s.deviceQuery) {
 		return nil, fmt.Errorf("deviceIdQuery: %q has characters other than letters, digits, '-', '_' and '.'", s.deviceQuery)
 	}
-	for key, header := range map[string]string{"affinityHeader": s.affinityHeader, "deviceIdHeader": s.deviceHeader} {
-		if tooManySeparators(header) {
-			return nil, fmt.Errorf("%s: %q has more than %d '-' or '_', so not every spelling a backend reads as it can be removed", key, header, maxSpelledSeparators)
+	for _, h := range [][2]string{{"affinityHeader", s.affinityHeader}, {"deviceIdHeader", s.deviceHeader}} {
+		if tooManySeparators(h[1]) {
+			return nil, fmt.Errorf("%s: %q has more than %d '-' or '_', so not every spelling a backend reads as it can be removed", h[0], h[1], maxSpelledSeparators)
 		}
 	}
 	s.forgedHeaders = forgedSpellings(s.affinityHeader)

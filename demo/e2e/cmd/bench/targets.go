@@ -25,18 +25,20 @@ func floorOf(name string) string {
 // cpuRatio is the median over the rounds of name's CPU per request over base's in the
 // same round.
 func cpuRatio(samples map[string][]sample, name, base string) float64 {
-	var ratios []float64
-	for i, s := range samples[name] {
-		ratios = append(ratios, float64(s.cpuPerRequest)/float64(samples[base][i].cpuPerRequest))
-	}
-	return median(ratios)
+	return ratio(samples, name, base, func(s sample) float64 { return float64(s.cpuPerRequest) })
 }
 
 // p99Ratio is the median over the rounds of name's p99 over base's in the same round.
 func p99Ratio(samples map[string][]sample, name, base string) float64 {
+	return ratio(samples, name, base, func(s sample) float64 { return float64(s.p99) })
+}
+
+// ratio is the median over the rounds of figure(name) over figure(base) in the same
+// round.
+func ratio(samples map[string][]sample, name, base string, figure func(sample) float64) float64 {
 	var ratios []float64
 	for i, s := range samples[name] {
-		ratios = append(ratios, float64(s.p99)/float64(samples[base][i].p99))
+		ratios = append(ratios, figure(s)/figure(samples[base][i]))
 	}
 	return median(ratios)
 }
