@@ -195,41 +195,6 @@ func validQueryName(name string) bool {
 	return strings.Trim(name, letterDigits+"-_.") == ""
 }
 
-// parsePrefixes checks deviceAffinityPrefixes and returns them without a trailing '/'.
-// No prefix may lie under another: the shorter one would read the longer one's next
-// segment as a device ID.
-func parsePrefixes(list []string) ([]string, error) {
-	var prefixes []string
-	for _, prefix := range list {
-		if !strings.HasPrefix(prefix, "/") {
-			return nil, fmt.Errorf("deviceAffinityPrefixes: %q does not start with '/'", prefix)
-		}
-		if !validPathPrefix(prefix) {
-			return nil, fmt.Errorf("deviceAffinityPrefixes: %q has characters other than letters, digits and -._~$&+,/:=@ (a path carries others percent-encoded; ';' starts a path parameter)", prefix)
-		}
-		prefix = strings.TrimRight(prefix, "/")
-		if prefix == "" {
-			return nil, fmt.Errorf("deviceAffinityPrefixes: \"/\" would read every path's first segment as a device ID")
-		}
-		prefixes = append(prefixes, prefix)
-	}
-	for _, shorter := range prefixes {
-		for _, longer := range prefixes {
-			if strings.HasPrefix(longer, shorter+"/") {
-				return nil, fmt.Errorf("deviceAffinityPrefixes: %q lies under %q, which would read its next segment as a device ID", longer, shorter)
-			}
-		}
-	}
-	return prefixes, nil
-}
-
-// validPathPrefix reports whether a path prefix reads the same percent-decoded and as
-// sent, and to a servlet backend: it holds only characters that a path never carries
-// encoded, and no ';'.
-func validPathPrefix(prefix string) bool {
-	return strings.Trim(prefix, letterDigits+"-._~$&+,/:=@") == ""
-}
-
 // validMemberName reports whether a member name can stand in the affinity stamp
 // "store=<id>; member=<name>" without escaping: no space, ';', '=' or ','.
 func validMemberName(name string) bool {

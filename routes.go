@@ -1,6 +1,7 @@
 package storeaffinity
 
 import (
+	"strings"
 	"sync"
 
 	"github.com/storeaffinity/storeaffinity/hashing"
@@ -38,10 +39,14 @@ func (c *routeCache) put(deviceID string, r *route) {
 }
 
 // storeOf checks a device ID and derives its store, or returns an error with a
-// one-line reason.
-func storeOf(stores *hashing.StoreDeriver, deviceID string) (string, error) {
+// one-line reason. The device ID it returns is a copy, and the store a substring of
+// that copy: the request's device ID is a substring of its request line, which a cached
+// route must not keep alive.
+func storeOf(stores *hashing.StoreDeriver, deviceID string) (owned, store string, err error) {
 	if err := hashing.CheckDeviceID(deviceID); err != nil {
-		return "", err
+		return "", "", err
 	}
-	return stores.Store(deviceID)
+	owned = strings.Clone(deviceID)
+	store, err = stores.Store(owned)
+	return owned, store, err
 }

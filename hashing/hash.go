@@ -1,8 +1,8 @@
 // Package hashing holds the pure functions of store affinity: the device-ID rules
 // (CheckDeviceID, the alphabet and the length bound) and the store-ID rule
 // (StoreDeriver, in store.go), the fixed 64-bit hash, and the member-selection
-// strategies. The middleware's device.go only reads the device ID from the request, as
-// the backend would, and leaves these rules to this package; the operator CLI uses
+// strategies. The middleware reads the device ID from the request as the backend
+// would (its readers.go) and leaves these rules to this package; the operator CLI uses
 // the same functions.
 //
 // Traefik interprets this package with Yaegi, so it imports the standard library only

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"runtime"
 	"strings"
@@ -255,3 +256,38 @@ func httpGet(ctx context.Context, url string) (*http.Response, error) {
 }
 
 func mib(bytes uint64) float64 { return float64(bytes) / (1 << 20) }
+
+// TestCachedRoutesKeepNoRequestBytes sends 2,000 requests of new devices, each with
+// 128 KiB of padding after the device segment, and checks that Traefik's heap after a
+// collection grew by at most 16 MiB: a route cache that kept a substring of the path
+// would hold the whole request line of every device, 250 MiB here.
+func TestCachedRoutesKeepNoRequestBytes(t *testing.T) {
+	e := start(t, setup{debug: true})
+	before := heapAfterGC(t, e)
+	padding := "/" + strings.Repeat("x", 128<<10)
+	transport := &http.Transport{MaxIdleConnsPerHost: 4}
+	defer transport.CloseIdleConnections()
+	client := &http.Client{Transport: transport}
+	for i := 0; i < 2000; i++ {
+		device := fmt.Sprintf("%05d-001", 70000+i)
+		req, err := http.NewRequestWithContext(e.ctx, http.MethodGet, e.traefik.WebURL+fleet.DevicePath(device, commerce.TicketPath)+padding, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		_ = resp.Body.Close()
+		if resp.Header.Get("X-Store-Affinity") == "" {
+			t.Fatalf("request %d (%s) was not routed by its device: status %d", i, device, resp.StatusCode)
+		}
+	}
+	after := heapAfterGC(t, e)
+	t.Logf("Traefik's heap after a GC: %.2f MiB before 2000 padded requests of new devices, %.2f MiB after (%+.2f MiB, %.1f KiB a device)",
+		mib(before), mib(after), mib(after)-mib(before), (float64(after)-float64(before))/2000/1024)
+	if after > before+16<<20 {
+		t.Errorf("2000 cached devices grew Traefik's heap by %.2f MiB: the cache keeps request bytes", mib(after)-mib(before))
+	}
+}

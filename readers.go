@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"regexp"
-	"sort"
 	"strings"
 
 	"github.com/storeaffinity/storeaffinity/hashing"
@@ -29,30 +27,38 @@ var (
 	errEncodedSlash     = errors.New("the device ID in the path holds an encoded '/'")
 )
 
-// prefixPattern matches a path under one of prefixes and captures the device segment
-// that follows it (empty when there is none). Longer prefixes are tried first. With
-// parameters true, each segment of a prefix may carry ';' parameters, which servlet
-// containers remove: /api;v=1/pos/00123-001 is under /api/pos. One '^' anchors the
-// whole pattern, so a path under no prefix fails at its first differing byte. Without
-// prefixes it matches no path.
-func prefixPattern(prefixes []string, parameters bool) *regexp.Regexp {
-	if len(prefixes) == 0 {
-		return regexp.MustCompile(`[^\x00-\x{10FFFF}]`)
-	}
-	sorted := append([]string(nil), prefixes...)
-	sort.Slice(sorted, func(i, j int) bool { return len(sorted[i]) > len(sorted[j]) })
-	quoted := make([]string, len(sorted))
-	for i, p := range sorted {
-		segments := strings.Split(p, "/")
-		for k, segment := range segments[1:] {
-			segments[k+1] = regexp.QuoteMeta(segment)
-			if parameters {
-				segments[k+1] += `(?:;[^/]*)?`
-			}
+// headerOrQueryDeviceID returns the device ID that the header or the query carries,
+// and whether either carries one.
+func (a *Affinity) headerOrQueryDeviceID(req *http.Request) (deviceID string, found bool, err error) {
+	if values := req.Header[a.deviceHeader]; values != nil {
+		found = true
+		if deviceID, err = single(values, errHeaderRepeated); err != nil {
+			return "", true, err
 		}
-		quoted[i] = strings.Join(segments, "/")
 	}
-	return regexp.MustCompile(`^(?:` + strings.Join(quoted, "|") + `)(?:$|/([^/]*))`)
+	if a.deviceQuery == "" || req.URL.RawQuery == "" || !mayCarryQuery(req.URL.RawQuery, a.deviceQuery) {
+		return deviceID, found, nil
+	}
+	fromQuery, err := queryDeviceID(req.URL.RawQuery, a.deviceQuery)
+	switch {
+	case err != nil:
+		return "", true, err
+	case fromQuery == "":
+		return deviceID, found, nil
+	case found && fromQuery != deviceID:
+		return "", true, errDeviceIDTwice
+	}
+	return fromQuery, true, nil
+}
+
+// checkSameDevice refuses a request whose header or query names another device than
+// its path.
+func (a *Affinity) checkSameDevice(req *http.Request, deviceID string) error {
+	other, found, err := a.headerOrQueryDeviceID(req)
+	if err == nil && found && other != deviceID {
+		err = errDeviceIDTwice
+	}
+	return err
 }
 
 // pathParameters reports whether the request's path, as sent, is under a prefix and
@@ -60,20 +66,6 @@ func prefixPattern(prefixes []string, parameters bool) *regexp.Regexp {
 func (a *Affinity) pathParameters(req *http.Request) bool {
 	match := a.pathPattern.FindStringSubmatch(req.URL.EscapedPath())
 	return match != nil && strings.IndexByte(match[1], ';') >= 0
-}
-
-// servletPath returns a path as sent the way servlet containers read it: each
-// segment's ';' parameters removed, then percent-decoded ("" when it cannot be).
-func servletPath(escaped string) string {
-	segments := strings.Split(escaped, "/")
-	for i, segment := range segments {
-		segments[i], _, _ = strings.Cut(segment, ";")
-	}
-	decoded, err := url.PathUnescape(strings.Join(segments, "/"))
-	if err != nil {
-		return ""
-	}
-	return decoded
 }
 
 // pathDeviceID decodes the still percent-encoded path segment that follows a prefix.
@@ -89,6 +81,20 @@ func pathDeviceID(segment string) (string, error) {
 		return "", errBadPathEncoding
 	}
 	return decoded, nil
+}
+
+// servletPath returns a path as sent the way servlet containers read it: each
+// segment's ';' parameters removed, then percent-decoded ("" when it cannot be).
+func servletPath(escaped string) string {
+	segments := strings.Split(escaped, "/")
+	for i, segment := range segments {
+		segments[i], _, _ = strings.Cut(segment, ";")
+	}
+	decoded, err := url.PathUnescape(strings.Join(segments, "/"))
+	if err != nil {
+		return ""
+	}
+	return decoded
 }
 
 // mayCarryQuery reports whether a raw query may hold the parameter name: literally,

@@ -1,0 +1,228 @@
+package storeaffinity
+
+import (
+	"context"
+	"net/http"
+	"strings"
+)
+
+// The request path, top to bottom: ServeHTTP dispatches on how the path was sent and
+// whether it lies under a device-affinity prefix; each way of reading a device ID
+// follows (an encoded path, a plain path, the header or query); then the routing of a
+// stateful request to its store's member, or of a stateless one to the next member in
+// turn; then the refusals. The readers themselves, which only return
+// (deviceID, found, err), are in readers.go.
+
+// ServeHTTP stamps the request with its member's sticky cookie and passes rw on
+// unchanged: a stateful request gets its store's member, any other the next member in
+// turn, so Traefik's weighted service never picks or sets a cookie itself.
+//
+// Yaegi allocates every local and temporary of a function on each call, so ServeHTTP
+// only dispatches, and each path lives in a small function of its own.
+func (a *Affinity) ServeHTTP(rw http.ResponseWriter, req *http.Request) {
+	if req.URL.RawPath != "" {
+		a.serveEncodedPath(rw, req)
+		return
+	}
+	match := a.pathPattern.FindStringSubmatch(req.URL.Path)
+	if match == nil {
+		a.serveUnmatched(rw, req)
+		return
+	}
+	a.serveMatched(rw, req, match[1])
+}
+
+// serveEncodedPath serves a request whose path was sent with an encoding of its own
+// (URL.RawPath is set): its device segment is matched as sent, then percent-decoded.
+// An encoded '/' in it is refused: a router that splits the decoded path reads a
+// device ID before it.
+func (a *Affinity) serveEncodedPath(rw http.ResponseWriter, req *http.Request) {
+	match := a.pathPattern.FindStringSubmatch(req.URL.EscapedPath())
+	if match == nil {
+		a.serveOutsidePrefixes(rw, req)
+		return
+	}
+	deviceID, err := pathDeviceID(match[1])
+	switch {
+	case err != nil:
+		a.serveBad(rw, req, err)
+	case strings.IndexByte(deviceID, '/') >= 0:
+		refuse(rw, errEncodedSlash)
+	default:
+		a.serveCheckedPath(rw, req, deviceID)
+	}
+}
+
+// serveOutsidePrefixes serves a request whose path, as sent, is under no prefix. When
+// a router that decodes the path
+// (/api/appId/pos%2FdeviceId/00123-001), or a servlet container that also removes ';'
+// parameters, reads a device ID the middleware did not, the request is refused.
+// Otherwise (an encoded ';' in a prefix, which nobody removes) the path is under no
+// prefix for anyone.
+func (a *Affinity) serveOutsidePrefixes(rw http.ResponseWriter, req *http.Request) {
+	if a.plainPattern.MatchString(req.URL.Path) || a.plainPattern.MatchString(servletPath(req.URL.EscapedPath())) {
+		refuse(rw, errEncodedPrefix)
+		return
+	}
+	a.serveUnmatched(rw, req)
+}
+
+// servePath serves the device of a plain path when a device-ID header or query
+// parameter is configured: one that the request carries must name the same device.
+// The path as sent is the plain encoding of URL.Path, so its device segment reads the
+// same decoded: a '%' left in it is a literal one, which CheckDeviceID refuses.
+func (a *Affinity) servePath(rw http.ResponseWriter, req *http.Request, deviceID string) {
+	if req.URL.RawQuery != "" || req.Header[a.deviceHeader] != nil {
+		a.serveCheckedPath(rw, req, deviceID)
+		return
+	}
+	a.serveStore(rw, req, deviceID)
+}
+
+// serveCheckedPath serves the device ID of a path, after checking that the request's
+// header or query, when configured, names no other device.
+func (a *Affinity) serveCheckedPath(rw http.ResponseWriter, req *http.Request, deviceID string) {
+	if strings.IndexByte(deviceID, ';') >= 0 && a.pathParameters(req) {
+		refuse(rw, errPathParameters)
+		return
+	}
+	if a.headerOrQuery {
+		if err := a.checkSameDevice(req, deviceID); err != nil {
+			refuse(rw, err)
+			return
+		}
+	}
+	a.serveStore(rw, req, deviceID)
+}
+
+// serveHeaderOrQuery serves a request that may carry the device ID in the configured
+// header or query parameter.
+func (a *Affinity) serveHeaderOrQuery(rw http.ResponseWriter, req *http.Request) {
+	deviceID, found, err := a.headerOrQueryDeviceID(req)
+	switch {
+	case err != nil:
+		refuse(rw, err)
+	case found:
+		a.serveStore(rw, req, deviceID)
+	default:
+		a.serveRoundRobin(rw, req)
+	}
+}
+
+// serveStore sends a request of the device to its store's member.
+func (a *Affinity) serveStore(rw http.ResponseWriter, req *http.Request, deviceID string) {
+	c := a.routes
+	c.mu.RLock()
+	r := c.routes[deviceID]
+	c.mu.RUnlock()
+	if r == nil {
+		if r = a.newRoute(rw, req, deviceID); r == nil {
+			return
+		}
+	}
+	// The common case, one Cookie line within the bounds and without the sticky
+	// cookie, is written out: under Yaegi a call costs more than the work.
+	if values := req.Header["Cookie"]; values == nil {
+		req.Header["Cookie"] = r.cookieValue
+	} else if len(values) == 1 && len(values[0]) <= maxClientCookieBytes && strings.Count(values[0], ";") < maxClientCookies && !strings.Contains(values[0], a.cookieName) {
+		req.Header["Cookie"] = []string{r.cookieFirst + values[0]}
+	} else if !setStickyCookie(rw, req, values, a.cookieName, r.cookie) {
+		return
+	}
+	for _, key := range a.forgedHeaders {
+		delete(req.Header, key)
+	}
+	// The stamp's slice is shared by every request of the device: Traefik's proxy
+	// copies request headers, and adds to response headers without writing into it.
+	req.Header[a.affinityHeader] = r.stamp
+	rw.Header()[a.affinityHeader] = r.stamp
+	// Only requests that can stay open are ended when their store moves: upgrades
+	// (WebSockets) and SSE streams.
+	if req.Header["Upgrade"] != nil || strings.Contains(req.Header.Get("Accept"), "text/event-stream") {
+		a.serveTracked(rw, req, r)
+		return
+	}
+	a.next.ServeHTTP(rw, req)
+}
+
+// serveTracked serves a request that may stay open, under a context that ends when
+// its store moves. Everything is released in defers: Traefik's proxy panics with
+// http.ErrAbortHandler whenever a streamed response is cut.
+func (a *Affinity) serveTracked(rw http.ResponseWriter, req *http.Request, r *route) {
+	life := a.live.acquire(r.store, r.member, a.placement)
+	if life == nil {
+		a.next.ServeHTTP(rw, req) // the table is full: served, not tracked
+		return
+	}
+	defer a.live.release(r.store, life)
+	ctx, cancel := context.WithCancel(req.Context())
+	defer cancel()
+	stop := context.AfterFunc(life.ctx, cancel)
+	defer stop()
+	a.next.ServeHTTP(rw, req.WithContext(ctx))
+}
+
+// newRoute computes a device's route and caches it. For a bad device ID it answers 400
+// (or serves the request round-robin, as configured) and returns nil.
+func (a *Affinity) newRoute(rw http.ResponseWriter, req *http.Request, deviceID string) *route {
+	deviceID, store, err := storeOf(a.settings.stores, deviceID)
+	if err != nil {
+		a.serveBadDeviceID(rw, req, err)
+		return nil
+	}
+	i := a.settings.picker.Pick(store)
+	r := &route{
+		cookie:      a.cookies[i],
+		cookieValue: a.cookieValues[i],
+		cookieFirst: a.cookiesFirst[i],
+		stamp:       []string{"store=" + store + "; member=" + a.names[i]},
+		store:       store,
+		member:      a.names[i],
+	}
+	a.routes.put(deviceID, r)
+	return r
+}
+
+// serveRoundRobin sends a stateless request to the next member in turn.
+func (a *Affinity) serveRoundRobin(rw http.ResponseWriter, req *http.Request) {
+	i := a.turn.Add(1) % a.count
+	if values := req.Header["Cookie"]; values == nil {
+		req.Header["Cookie"] = a.cookieValues[i]
+	} else if len(values) == 1 && len(values[0]) <= maxClientCookieBytes && strings.Count(values[0], ";") < maxClientCookies && !strings.Contains(values[0], a.cookieName) {
+		req.Header["Cookie"] = []string{a.cookiesFirst[i] + values[0]}
+	} else if !setStickyCookie(rw, req, values, a.cookieName, a.cookies[i]) {
+		return
+	}
+	delete(req.Header, a.affinityHeader)
+	for _, key := range a.forgedHeaders {
+		delete(req.Header, key)
+	}
+	a.next.ServeHTTP(rw, req)
+}
+
+// serveBad answers a request whose device ID is missing or bad with 400 and a one-line
+// reason, or serves it round-robin when missingDeviceId is roundRobin.
+func (a *Affinity) serveBad(rw http.ResponseWriter, req *http.Request, err error) {
+	if a.roundRobinBad {
+		a.serveRoundRobin(rw, req)
+		return
+	}
+	refuse(rw, err)
+}
+
+// serveBadDeviceID answers a request whose device ID is not one. When the path's device
+// segment carries ';' parameters, the reason is those, and the request is refused: a
+// servlet backend removes them and reads a device ID.
+func (a *Affinity) serveBadDeviceID(rw http.ResponseWriter, req *http.Request, err error) {
+	if a.pathParameters(req) {
+		refuse(rw, errPathParameters)
+		return
+	}
+	a.serveBad(rw, req, err)
+}
+
+// refuse answers 400 with a one-line reason, whatever missingDeviceId says: the request
+// names a device in a way a backend may read differently.
+func refuse(rw http.ResponseWriter, err error) {
+	http.Error(rw, "storeaffinity: "+err.Error(), http.StatusBadRequest)
+}
