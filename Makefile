@@ -32,6 +32,7 @@ tools:
 	@scripts/install-traefik.sh "$(CACHE)" >/dev/null
 	@scripts/install-kube.sh "$(CACHE)" >/dev/null
 	@scripts/install-helm.sh "$(CACHE)" >/dev/null
+	@scripts/install-stompclient.sh "$(CACHE)" >/dev/null
 
 test-e2e: tools
 	# The demo and the end-to-end suite (demo/e2e) are one harness module. One package

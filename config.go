@@ -9,6 +9,9 @@ import (
 	"github.com/storeaffinity/storeaffinity/hashing"
 )
 
+// defaultStompDeviceHeader is the CONNECT header of the OpenPOS client's device ID.
+const defaultStompDeviceHeader = "deviceId"
+
 // Values of missingDeviceId.
 const (
 	missingReject     = "reject"
@@ -41,32 +44,40 @@ type Config struct {
 	// RebalanceGrace is how long live requests of a moved store may go on after a
 	// membership change; "0" or "off" keeps them.
 	RebalanceGrace string `json:"rebalanceGrace,omitempty" yaml:"rebalanceGrace,omitempty"`
+	// StompConnectPaths are request paths whose WebSocket upgrades name their device
+	// only in the first STOMP frame (CONNECT), as the OpenPOS client's /api/websocket.
+	StompConnectPaths []string `json:"stompConnectPaths,omitempty" yaml:"stompConnectPaths,omitempty"`
+	// StompDeviceIDHeader is the CONNECT frame header that carries the device ID.
+	StompDeviceIDHeader string `json:"stompDeviceIdHeader,omitempty" yaml:"stompDeviceIdHeader,omitempty"`
 }
 
 // CreateConfig returns the default configuration.
 func CreateConfig() *Config {
 	return &Config{
-		Strategy:        hashing.StrategyRendezvous,
-		AffinityHeader:  "X-Store-Affinity",
-		MissingDeviceID: missingReject,
-		RebalanceGrace:  "5s",
+		Strategy:            hashing.StrategyRendezvous,
+		AffinityHeader:      "X-Store-Affinity",
+		MissingDeviceID:     missingReject,
+		RebalanceGrace:      "5s",
+		StompDeviceIDHeader: defaultStompDeviceHeader,
 	}
 }
 
 // settings is a validated Config, ready for the request path.
 type settings struct {
-	prefixes       []string
-	deviceHeader   string
-	deviceQuery    string
-	stores         *hashing.StoreDeriver
-	picker         hashing.Picker
-	strategy       string
-	storePattern   string
-	cookieName     string
-	affinityHeader string
-	forgedHeaders  []string
-	roundRobinBad  bool
-	grace          time.Duration
+	prefixes          []string
+	deviceHeader      string
+	deviceQuery       string
+	stores            *hashing.StoreDeriver
+	picker            hashing.Picker
+	strategy          string
+	storePattern      string
+	cookieName        string
+	affinityHeader    string
+	forgedHeaders     []string
+	roundRobinBad     bool
+	grace             time.Duration
+	stompPaths        map[string]bool
+	stompDeviceHeader string
 }
 
 // parse checks every key and returns the settings, or an error that names the key.
@@ -81,8 +92,8 @@ func (c *Config) parse() (*settings, error) {
 	if s.prefixes, err = parsePrefixes(splitList(c.DeviceAffinityPrefixes)); err != nil {
 		return nil, err
 	}
-	if len(s.prefixes) == 0 && s.deviceHeader == "" && s.deviceQuery == "" {
-		return nil, fmt.Errorf("deviceAffinityPrefixes, deviceIdHeader or deviceIdQuery: at least one is required")
+	if len(s.prefixes) == 0 && s.deviceHeader == "" && s.deviceQuery == "" && len(splitList(c.StompConnectPaths)) == 0 {
+		return nil, fmt.Errorf("deviceAffinityPrefixes, deviceIdHeader, deviceIdQuery or stompConnectPaths: at least one is required")
 	}
 	if s.deviceQuery != "" && !validQueryName(s.deviceQuery) {
 		return nil, fmt.Errorf("deviceIdQuery: %q has characters other than letters, digits, '-', '_' and '.'", s.deviceQuery)
@@ -132,6 +143,13 @@ func (c *Config) parse() (*settings, error) {
 	}
 	if s.grace, err = parseGrace(c.RebalanceGrace); err != nil {
 		return nil, err
+	}
+	if s.stompPaths, err = parseStompPaths(splitList(c.StompConnectPaths), s.prefixes); err != nil {
+		return nil, err
+	}
+	s.stompDeviceHeader = orDefault(c.StompDeviceIDHeader, defaultStompDeviceHeader)
+	if strings.ContainsAny(s.stompDeviceHeader, ":\r\n\x00") {
+		return nil, fmt.Errorf("stompDeviceIdHeader: %q holds ':', a line break or NUL, which no STOMP header name can", s.stompDeviceHeader)
 	}
 	return s, nil
 }

@@ -18,28 +18,31 @@ import (
 
 // Affinity is the middleware handler.
 type Affinity struct {
-	next           http.Handler
-	pathPattern    *regexp.Regexp // a prefix, its segments with any ';' parameters, then the device segment as group 1
-	plainPattern   *regexp.Regexp // a prefix without parameters, then the device segment
-	deviceHeader   string         // canonical key, or "" when not configured
-	deviceQuery    string         // query parameter name, or "" when not configured
-	affinityHeader string
-	forgedHeaders  []string // other spellings a backend may read as affinityHeader or deviceHeader
-	cookieName     string
-	roundRobinBad  bool
-	placement      string
-	settings       *settings
-	names          []string
-	cookies        []string   // per member: "cookieName=stickyValue"
-	cookieValues   [][]string // per member: the Cookie header of a request without cookies
-	cookiesFirst   []string   // per member: "cookieName=stickyValue; ", put before the client's
-	headerOrQuery  bool       // a device-ID header or query parameter is configured
-	count          uint64
-	live           *liveStores
-	routes         *routeCache
-	turn           atomic.Uint64
-	serveUnmatched func(http.ResponseWriter, *http.Request)         // a path under no prefix
-	serveMatched   func(http.ResponseWriter, *http.Request, string) // a plain path's device
+	next              http.Handler
+	pathPattern       *regexp.Regexp // a prefix, its segments with any ';' parameters, then the device segment as group 1
+	plainPattern      *regexp.Regexp // a prefix without parameters, then the device segment
+	deviceHeader      string         // canonical key, or "" when not configured
+	deviceQuery       string         // query parameter name, or "" when not configured
+	affinityHeader    string
+	forgedHeaders     []string // other spellings a backend may read as affinityHeader or deviceHeader
+	cookieName        string
+	roundRobinBad     bool
+	placement         string
+	settings          *settings
+	names             []string
+	cookies           []string   // per member: "cookieName=stickyValue"
+	cookieValues      [][]string // per member: the Cookie header of a request without cookies
+	cookiesFirst      []string   // per member: "cookieName=stickyValue; ", put before the client's
+	headerOrQuery     bool       // a device-ID header or query parameter is configured
+	stompPaths        map[string]bool
+	stompDeviceHeader string
+	count             uint64
+	live              *liveStores
+	routes            *routeCache
+	turn              atomic.Uint64
+	serveUnmatched    func(http.ResponseWriter, *http.Request)         // a path under no prefix
+	serveNoDevice     func(http.ResponseWriter, *http.Request)         // a request that names no device
+	serveMatched      func(http.ResponseWriter, *http.Request, string) // a plain path's device
 }
 
 // New builds the middleware. Traefik calls it on every dynamic configuration change,
@@ -53,19 +56,21 @@ func New(ctx context.Context, next http.Handler, config *Config, name string) (h
 		return &noMembers{next: next, affinityHeader: s.affinityHeader, forgedHeaders: s.forgedHeaders, cookieName: s.cookieName}, nil
 	}
 	a := &Affinity{
-		next:           next,
-		pathPattern:    prefixPattern(s.prefixes, true),
-		plainPattern:   prefixPattern(s.prefixes, false),
-		deviceHeader:   s.deviceHeader,
-		deviceQuery:    s.deviceQuery,
-		affinityHeader: s.affinityHeader,
-		forgedHeaders:  s.forgedHeaders,
-		cookieName:     s.cookieName,
-		roundRobinBad:  s.roundRobinBad,
-		placement:      s.placement(),
-		settings:       s,
-		names:          s.picker.Members(),
-		headerOrQuery:  s.deviceHeader != "" || s.deviceQuery != "",
+		next:              next,
+		pathPattern:       prefixPattern(s.prefixes, true),
+		plainPattern:      prefixPattern(s.prefixes, false),
+		deviceHeader:      s.deviceHeader,
+		deviceQuery:       s.deviceQuery,
+		affinityHeader:    s.affinityHeader,
+		forgedHeaders:     s.forgedHeaders,
+		cookieName:        s.cookieName,
+		roundRobinBad:     s.roundRobinBad,
+		placement:         s.placement(),
+		settings:          s,
+		names:             s.picker.Members(),
+		headerOrQuery:     s.deviceHeader != "" || s.deviceQuery != "",
+		stompPaths:        s.stompPaths,
+		stompDeviceHeader: s.stompDeviceHeader,
 	}
 	for _, n := range a.names {
 		pair := s.cookieName + "=" + StickyValue(n)
@@ -79,7 +84,11 @@ func New(ctx context.Context, next http.Handler, config *Config, name string) (h
 	// former is stateless and the latter needs no cross-check; with one, the former
 	// reads it and the latter checks that it names the same device. Under Yaegi a func
 	// field costs one call, where a test on every request would cost several.
-	a.serveUnmatched, a.serveMatched = a.serveRoundRobin, a.serveStore
+	a.serveNoDevice = a.serveRoundRobin
+	if len(a.stompPaths) != 0 {
+		a.serveNoDevice = a.serveNoDeviceStomp // a STOMP upgrade names it in its CONNECT frame
+	}
+	a.serveUnmatched, a.serveMatched = a.serveNoDevice, a.serveStore
 	if a.headerOrQuery {
 		a.serveUnmatched, a.serveMatched = a.serveHeaderOrQuery, a.servePath
 	}

@@ -67,3 +67,25 @@ func prefixPattern(prefixes []string, parameters bool) *regexp.Regexp {
 	}
 	return regexp.MustCompile(`^(?:` + strings.Join(quoted, "|") + `)(?:$|/([^/]*))`)
 }
+
+// parseStompPaths checks stompConnectPaths: each is a whole request path that reads the
+// same to every backend, and lies under no device-affinity prefix (whose next segment
+// would be read as a device ID).
+func parseStompPaths(list, prefixes []string) (map[string]bool, error) {
+	if len(list) == 0 {
+		return nil, nil
+	}
+	paths := map[string]bool{}
+	for _, path := range list {
+		if !strings.HasPrefix(path, "/") || !validPathPrefix(path) {
+			return nil, fmt.Errorf("stompConnectPaths: %q is not a path of letters, digits and -._~$&+,/:=@ that starts with '/'", path)
+		}
+		for _, prefix := range prefixes {
+			if path == prefix || strings.HasPrefix(path, prefix+"/") {
+				return nil, fmt.Errorf("stompConnectPaths: %q lies under the device-affinity prefix %q", path, prefix)
+			}
+		}
+		paths[path] = true
+	}
+	return paths, nil
+}

@@ -105,7 +105,7 @@ func (a *Affinity) serveHeaderOrQuery(rw http.ResponseWriter, req *http.Request)
 	case found:
 		a.serveStore(rw, req, deviceID)
 	default:
-		a.serveRoundRobin(rw, req)
+		a.serveNoDevice(rw, req)
 	}
 }
 
@@ -116,7 +116,7 @@ func (a *Affinity) serveStore(rw http.ResponseWriter, req *http.Request, deviceI
 	r := c.routes[deviceID]
 	c.mu.RUnlock()
 	if r == nil {
-		if r = a.newRoute(rw, req, deviceID); r == nil {
+		if r, _ = a.newRoute(rw, req, deviceID); r == nil {
 			return
 		}
 	}
@@ -162,13 +162,15 @@ func (a *Affinity) serveTracked(rw http.ResponseWriter, req *http.Request, r *ro
 	a.next.ServeHTTP(rw, req.WithContext(ctx))
 }
 
-// newRoute computes a device's route and caches it. For a bad device ID it answers 400
-// (or serves the request round-robin, as configured) and returns nil.
-func (a *Affinity) newRoute(rw http.ResponseWriter, req *http.Request, deviceID string) *route {
+// newRoute computes a device's route and caches it. For a bad device ID it returns
+// why, after answering it (400, or round-robin as configured) when rw is not nil.
+func (a *Affinity) newRoute(rw http.ResponseWriter, req *http.Request, deviceID string) (*route, error) {
 	deviceID, store, err := storeOf(a.settings.stores, deviceID)
 	if err != nil {
-		a.serveBadDeviceID(rw, req, err)
-		return nil
+		if rw != nil {
+			a.serveBadDeviceID(rw, req, err)
+		}
+		return nil, err
 	}
 	i := a.settings.picker.Pick(store)
 	r := &route{
@@ -180,7 +182,7 @@ func (a *Affinity) newRoute(rw http.ResponseWriter, req *http.Request, deviceID 
 		member:      a.names[i],
 	}
 	a.routes.put(deviceID, r)
-	return r
+	return r, nil
 }
 
 // serveRoundRobin sends a stateless request to the next member in turn.

@@ -39,6 +39,8 @@ type App struct {
 	AffinityHeader         string   `json:"affinityHeader,omitempty"`
 	MissingDeviceID        string   `json:"missingDeviceId,omitempty"`
 	RebalanceGrace         string   `json:"rebalanceGrace,omitempty"`
+	StompConnectPaths      []string `json:"stompConnectPaths,omitempty"`
+	StompDeviceIDHeader    string   `json:"stompDeviceIdHeader,omitempty"`
 
 	// Unknown holds keys that match no field, such as an unknown discovery kind;
 	// Init rejects them. Traefik's configuration decoder fills it.

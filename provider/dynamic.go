@@ -73,6 +73,8 @@ type affinityConfig struct {
 	AffinityHeader         string   `json:"affinityHeader,omitempty"`
 	MissingDeviceID        string   `json:"missingDeviceId,omitempty"`
 	RebalanceGrace         string   `json:"rebalanceGrace,omitempty"`
+	StompConnectPaths      []string `json:"stompConnectPaths,omitempty"`
+	StompDeviceIDHeader    string   `json:"stompDeviceIdHeader,omitempty"`
 }
 
 // payload hands Traefik configuration that is already encoded.

@@ -153,6 +153,8 @@ func buildOptions(app *App) affinityConfig {
 		AffinityHeader:         strings.TrimSpace(app.AffinityHeader),
 		MissingDeviceID:        strings.TrimSpace(app.MissingDeviceID),
 		RebalanceGrace:         strings.TrimSpace(app.RebalanceGrace),
+		StompConnectPaths:      splitList(app.StompConnectPaths),
+		StompDeviceIDHeader:    strings.TrimSpace(app.StompDeviceIDHeader),
 	}
 }
 

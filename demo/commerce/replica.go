@@ -104,6 +104,7 @@ func (r *Replica) Handler() http.Handler {
 	mux.HandleFunc("GET /healthz", r.serveHealth)
 	mux.HandleFunc("GET /admin/report", r.serveReport)
 	mux.HandleFunc(Prefix+"/{device}/{rest...}", r.serveDevice)
+	mux.HandleFunc(StompPath, r.serveStomp)
 	mux.HandleFunc("/", r.serveStateless)
 	return mux
 }
