@@ -30,10 +30,9 @@ const stompConnectTimeout = 10 * time.Second
 var stompProtocols = []string{"v12.stomp", "v11.stomp", "v10.stomp"}
 
 var (
-	errNotWebSocket  = errors.New("a STOMP path takes a WebSocket upgrade: GET with Upgrade: websocket and Connection: Upgrade")
-	errWebSocketKey  = errors.New("the WebSocket handshake needs Sec-WebSocket-Version 13 and a 16-byte Sec-WebSocket-Key")
-	errNoStompOffer  = errors.New("the WebSocket offers no STOMP subprotocol (v12.stomp, v11.stomp or v10.stomp)")
-	errNoStompDevice = errors.New("the STOMP CONNECT frame carries no device ID")
+	errNotWebSocket = errors.New("a STOMP path takes a WebSocket upgrade: GET with Upgrade: websocket and Connection: Upgrade")
+	errWebSocketKey = errors.New("the WebSocket handshake needs Sec-WebSocket-Version 13 and a 16-byte Sec-WebSocket-Key")
+	errNoStompOffer = errors.New("the WebSocket offers no STOMP subprotocol (v12.stomp, v11.stomp or v10.stomp)")
 )
 
 // serveNoDeviceStomp serves a request that carries no device ID: a WebSocket upgrade
@@ -50,6 +49,10 @@ func (a *Affinity) serveNoDeviceStomp(rw http.ResponseWriter, req *http.Request)
 // session on the member of its device's store. Before the 101, bad input gets an HTTP
 // 4xx; after it, a STOMP ERROR frame and a close code. The connection is closed in a
 // defer, whatever next does.
+//
+// Under Yaegi v0.16.1, a variable that a deferred closure reads is only reliably set
+// from a function's result or a pointer, and a type switch does not recognise an
+// interpreted type: so the session's end is a *stompError, always.
 func (a *Affinity) serveStomp(rw http.ResponseWriter, req *http.Request) {
 	protocol, err := stompHandshake(req)
 	if err != nil {
@@ -71,23 +74,23 @@ func (a *Affinity) serveStomp(rw http.ResponseWriter, req *http.Request) {
 		return
 	}
 	conn := &stompConn{client: client, reader: buffered.Reader, protocol: protocol}
-	code, reason, stompMessage := 0, "", false
-	defer func() { conn.finish(code, reason, stompMessage) }()
+	var end *stompError // nil: the client went away, and needs no close frame
+	defer func() { conn.finish(end) }()
 	if _, err := client.Write(handshakeResponse(req, protocol)); err != nil {
 		return
 	}
-	headers, err := readConnect(client, buffered.Reader, &conn.replay)
-	if err != nil {
-		code, reason, stompMessage = stompEnd(err)
+	headers, complete, refusal := readConnect(client, buffered.Reader, &conn.replay)
+	if !complete {
+		end = refusal
 		return
 	}
 	w := &stompWriter{conn: conn, header: http.Header{}}
-	r, err := a.stompRoute(headers)
+	r, refusal, always := a.stompRoute(headers)
 	switch {
-	case err != nil && (err == errDeviceIDTwice || !a.roundRobinBad):
-		code, reason, stompMessage = closePolicy, err.Error(), true
+	case refusal != nil && (always || !a.roundRobinBad):
+		end = refusal
 		return
-	case err != nil:
+	case refusal != nil:
 		a.prepareStomp(req, cookies, a.cookies[a.turn.Add(1)%a.count], protocol)
 		a.next.ServeHTTP(w, req)
 	default:
@@ -95,37 +98,48 @@ func (a *Affinity) serveStomp(rw http.ResponseWriter, req *http.Request) {
 		req.Header[a.affinityHeader] = r.stamp
 		a.serveStompTracked(w, req, r)
 	}
-	code, reason, stompMessage = sessionEnd(w, conn)
+	end = sessionEnd(w, conn)
 }
 
 // readConnect reads the client's frames up to the end of the CONNECT frame's headers,
-// within stompConnectTimeout, keeping what it read in replay for the backend.
-func readConnect(client net.Conn, reader io.Reader, replay *[]byte) (string, error) {
-	var read bytes.Buffer
+// within stompConnectTimeout, keeping what it read in replay for the backend. When it
+// could not read them, it returns how the session ends (nil: the client went away).
+func readConnect(client net.Conn, reader io.Reader, replay *[]byte) (string, bool, *stompError) {
+	sent := &bytes.Buffer{}
 	_ = client.SetReadDeadline(time.Now().Add(stompConnectTimeout))
-	headers, err := readStompConnect(io.TeeReader(reader, &read))
+	headers, refusal, err := readStompConnect(io.TeeReader(reader, sent))
 	_ = client.SetReadDeadline(time.Time{})
-	*replay = read.Bytes()
-	return headers, err
+	*replay = sent.Bytes()
+	if err != nil { // under Yaegi, asserting a nil interface panics
+		if netErr, ok := err.(net.Error); ok && netErr.Timeout() {
+			return "", false, errStompTimeout
+		}
+		return "", false, nil
+	}
+	return headers, refusal == nil, refusal
 }
 
-// stompRoute returns the route of the device that the CONNECT frame's headers name.
-func (a *Affinity) stompRoute(headers string) (*route, error) {
+// stompRoute returns the route of the device that the CONNECT frame's headers name,
+// or the refusal, and whether it stands even under missingDeviceId: roundRobin.
+func (a *Affinity) stompRoute(headers string) (r *route, refusal *stompError, always bool) {
 	deviceID, found, err := stompHeaderValue(headers, a.stompDeviceHeader)
 	switch {
 	case err != nil:
-		return nil, err
+		return nil, stompRefusal(closePolicy, err.Error()), true
 	case !found:
-		return nil, errNoStompDevice
+		return nil, errStompNoDevice, false
 	}
 	c := a.routes
 	c.mu.RLock()
-	r := c.routes[deviceID]
+	r = c.routes[deviceID]
 	c.mu.RUnlock()
 	if r != nil {
-		return r, nil
+		return r, nil, false
 	}
-	return a.newRoute(nil, nil, deviceID)
+	if r, err = a.newRoute(nil, nil, deviceID); err != nil {
+		return nil, stompRefusal(closePolicy, err.Error()), false
+	}
+	return r, nil, false
 }
 
 // prepareStomp turns the client's handshake into the backend's: the member's sticky
@@ -166,31 +180,16 @@ func (a *Affinity) serveStompTracked(w *stompWriter, req *http.Request, r *route
 }
 
 // sessionEnd returns how a session that reached next ends for the client.
-func sessionEnd(w *stompWriter, conn *stompConn) (code int, reason string, stompMessage bool) {
+func sessionEnd(w *stompWriter, conn *stompConn) *stompError {
 	switch {
 	case !w.hijacked:
-		return closeBadGateway, "the backend refused the session: HTTP " + strconv.Itoa(w.status), true
+		return stompRefusal(closeBadGateway, "the backend refused the session: HTTP "+strconv.Itoa(w.status))
 	case conn.failure != nil:
-		return conn.failure.code, conn.failure.reason, true
+		return conn.failure
 	case w.moved:
-		return closeServiceRestart, "the store moved to another member: reconnect", false
+		return endStoreMoved
 	}
-	return closeGoingAway, "the backend ended the session", false
-}
-
-// stompEnd returns how a session ends whose CONNECT frame could not be read.
-func stompEnd(err error) (code int, reason string, stompMessage bool) {
-	var netErr net.Error
-	switch e := err.(type) {
-	case *stompError:
-		return e.code, e.reason, true
-	case net.Error:
-		netErr = e
-	}
-	if netErr != nil && netErr.Timeout() {
-		return closePolicy, "no CONNECT frame within " + stompConnectTimeout.String(), true
-	}
-	return 0, "", false // the client went away
+	return endBackendGone
 }
 
 // stompHandshake checks a WebSocket upgrade and returns the STOMP subprotocol to

@@ -103,7 +103,7 @@ func (c *stompConn) readAnswer(p []byte) (int, error) {
 	end := bytes.Index(c.answer, []byte("\r\n\r\n"))
 	if end < 0 {
 		if len(c.answer) > maxStompConnectBytes {
-			c.failure = &stompError{closeBadGateway, "the backend's handshake response is too long"}
+			c.failure = stompRefusal(closeBadGateway, "the backend's handshake response is too long")
 			return 0, c.failure
 		}
 		return len(p), nil
@@ -111,13 +111,13 @@ func (c *stompConn) readAnswer(p []byte) (int, error) {
 	res, err := http.ReadResponse(bufio.NewReader(bytes.NewReader(c.answer[:end+4])), nil)
 	switch {
 	case err != nil:
-		c.failure = &stompError{closeBadGateway, "the backend's handshake response is unreadable"}
+		c.failure = stompRefusal(closeBadGateway, "the backend's handshake response is unreadable")
 	case res.StatusCode != http.StatusSwitchingProtocols:
-		c.failure = &stompError{closeBadGateway, "the backend answered the upgrade with HTTP " + strconv.Itoa(res.StatusCode)}
+		c.failure = stompRefusal(closeBadGateway, "the backend answered the upgrade with HTTP "+strconv.Itoa(res.StatusCode))
 	case res.Header.Get("Sec-WebSocket-Protocol") != c.protocol:
-		c.failure = &stompError{closeBadGateway, "the backend chose subprotocol \"" + res.Header.Get("Sec-WebSocket-Protocol") + "\", the client was told \"" + c.protocol + "\""}
+		c.failure = stompRefusal(closeBadGateway, "the backend chose subprotocol \""+res.Header.Get("Sec-WebSocket-Protocol")+"\", the client was told \""+c.protocol+"\"")
 	case res.Header.Get("Sec-WebSocket-Extensions") != "":
-		c.failure = &stompError{closeBadGateway, "the backend agreed to extensions the client was not offered"}
+		c.failure = stompRefusal(closeBadGateway, "the backend agreed to extensions the client was not offered")
 	}
 	if c.failure != nil {
 		return 0, c.failure
@@ -152,18 +152,18 @@ func (c *stompConn) track(p []byte) {
 	}
 }
 
-// finish ends the session: unless the backend already closed it, or a frame is cut
-// short, it tells the client why (a STOMP ERROR frame when stompMessage is set, then a
-// close frame with code), and closes the connection.
-func (c *stompConn) finish(code int, reason string, stompMessage bool) {
+// finish ends the session: unless end is nil, the backend already closed it, or a
+// frame is cut short, it tells the client why (a STOMP ERROR frame when end asks for
+// one, then a close frame), and closes the connection.
+func (c *stompConn) finish(end *stompError) {
 	c.mu.Lock()
 	c.done = true
-	if code != 0 && !c.closed && !c.lost && c.frameLeft == 0 {
+	if end != nil && !c.closed && !c.lost && c.frameLeft == 0 {
 		_ = c.client.SetWriteDeadline(time.Now().Add(time.Second))
-		if stompMessage {
-			_, _ = c.client.Write(stompErrorFrame(reason))
+		if end.errorFrame {
+			_, _ = c.client.Write(stompErrorFrame(end.reason))
 		}
-		_, _ = c.client.Write(wsClose(code, reason))
+		_, _ = c.client.Write(wsClose(end.code, end.reason))
 		c.closed = true
 	}
 	c.mu.Unlock()

@@ -28,22 +28,31 @@ const (
 	closeBadGateway     = 1014 // the backend refused, could not be reached, or disagreed
 )
 
-// stompError is a reason to end a STOMP session before it reaches a backend, with the
-// close code that tells the client why.
+// stompError is how a STOMP session ends for the client: a close code and a one-line
+// reason, after a STOMP ERROR frame when errorFrame is set.
 type stompError struct {
-	code   int
-	reason string
+	code       int
+	reason     string
+	errorFrame bool
 }
 
 func (e *stompError) Error() string { return e.reason }
 
+// stompRefusal is the end of a session refused for reason: an ERROR frame, then code.
+func stompRefusal(code int, reason string) *stompError {
+	return &stompError{code: code, reason: reason, errorFrame: true}
+}
+
 var (
-	errStompNotMasked  = &stompError{closeProtocolError, "a client frame is not masked"}
-	errStompCompressed = &stompError{closeProtocolError, "a frame is compressed, but no extension was agreed"}
-	errStompNoMessage  = &stompError{closeProtocolError, "the first frame is neither a text nor a binary WebSocket message"}
-	errStompTooBig     = &stompError{closeTooBig, "the frames before the CONNECT frame's headers end pass 16 KiB"}
-	errStompNotConnect = &stompError{closeProtocolError, "the first STOMP frame is not CONNECT or STOMP"}
-	errStompClosed     = &stompError{closeProtocolError, "the client closed before its CONNECT frame"}
+	errStompNotMasked  = stompRefusal(closeProtocolError, "a client frame is not masked")
+	errStompCompressed = stompRefusal(closeProtocolError, "a frame is compressed, but no extension was agreed")
+	errStompNoMessage  = stompRefusal(closeProtocolError, "the first frame is neither a text nor a binary WebSocket message")
+	errStompTooBig     = stompRefusal(closeTooBig, "the frames before the CONNECT frame's headers end pass 16 KiB")
+	errStompNotConnect = stompRefusal(closeProtocolError, "the first STOMP frame is not CONNECT or STOMP")
+	errStompNoDevice   = stompRefusal(closePolicy, "the STOMP CONNECT frame carries no device ID")
+	errStompTimeout    = stompRefusal(closePolicy, "no CONNECT frame within "+stompConnectTimeout.String())
+	endStoreMoved      = &stompError{code: closeServiceRestart, reason: "the store moved to another member: reconnect"}
+	endBackendGone     = &stompError{code: closeGoingAway, reason: "the backend ended the session"}
 )
 
 // WebSocket opcodes.
@@ -55,21 +64,22 @@ const (
 )
 
 // readStompConnect reads WebSocket frames from r until the headers of the first STOMP
-// frame have ended, and returns those header lines. Control frames (pings) are
-// skipped; r should record what it reads, for the backend to receive it as sent.
-func readStompConnect(r io.Reader) (string, error) {
+// frame have ended, and returns those header lines, or why the session is refused, or
+// the error of reading r. Control frames (pings) are skipped; r should record what it
+// reads, for the backend to receive it as sent.
+func readStompConnect(r io.Reader) (string, *stompError, error) {
 	var message []byte
 	var header [14]byte
 	for {
 		if _, err := io.ReadFull(r, header[:2]); err != nil {
-			return "", err
+			return "", nil, err
 		}
 		opcode := header[0] & 0x0f
 		if header[0]&0x70 != 0 {
-			return "", errStompCompressed
+			return "", errStompCompressed, nil
 		}
 		if header[1]&0x80 == 0 {
-			return "", errStompNotMasked
+			return "", errStompNotMasked, nil
 		}
 		size := uint64(header[1] & 0x7f)
 		extra := 0
@@ -80,7 +90,7 @@ func readStompConnect(r io.Reader) (string, error) {
 			extra = 8
 		}
 		if _, err := io.ReadFull(r, header[2:2+extra+4]); err != nil {
-			return "", err
+			return "", nil, err
 		}
 		switch extra {
 		case 2:
@@ -89,32 +99,32 @@ func readStompConnect(r io.Reader) (string, error) {
 			size = binary.BigEndian.Uint64(header[2:10])
 		}
 		if size > uint64(maxStompConnectBytes-len(message)) {
-			return "", errStompTooBig
+			return "", errStompTooBig, nil
 		}
 		payload := make([]byte, int(size))
 		if _, err := io.ReadFull(r, payload); err != nil {
-			return "", err
+			return "", nil, err
 		}
 		mask := header[2+extra : 2+extra+4]
 		subtle.XORBytes(payload, payload, bytes.Repeat(mask, len(payload)/4+1)[:len(payload)])
 		switch {
 		case opcode == opClose:
-			return "", errStompClosed
+			return "", nil, io.EOF // the client closed before its CONNECT frame
 		case opcode&0x8 != 0:
 			continue // a ping or pong between the fragments
 		case len(message) == 0 && opcode != opText && opcode != opBinary:
-			return "", errStompNoMessage
+			return "", errStompNoMessage, nil
 		}
 		message = append(message, payload...)
-		if headers, done, err := stompHeaders(message); done || err != nil {
-			return headers, err
+		if headers, done, refusal := stompHeaders(message); done || refusal != nil {
+			return headers, refusal, nil
 		}
 	}
 }
 
 // stompHeaders returns the header lines of the STOMP frame at the start of message,
 // and whether they have ended. Heart-beat EOLs before the frame are skipped.
-func stompHeaders(message []byte) (headers string, done bool, err error) {
+func stompHeaders(message []byte) (headers string, done bool, refusal *stompError) {
 	frame := strings.TrimLeft(string(message), "\r\n")
 	command, rest, found := strings.Cut(frame, "\n")
 	if !found {

@@ -1,7 +1,7 @@
 // Package behaviour holds the middleware's behavioural test suite. The same cases run
 // against the compiled plugin and against the plugin loaded under Yaegi, as Traefik
-// loads it, so that both are held to one contract. It imports the standard library and
-// the hashing package only.
+// loads it, so that both are held to one contract. It imports the standard library,
+// the hashing package and the stdlib-only wsclient only.
 package behaviour
 
 import (
@@ -49,6 +49,10 @@ func Run(t *testing.T, build Builder) {
 	t.Run("DeviceHeaderSpellingsAreDropped", func(t *testing.T) { testDeviceHeaderSpellings(t, build) })
 	t.Run("StampCannotBeForged", func(t *testing.T) { testStampUnforgeable(t, build) })
 	t.Run("PanicInNextReleasesTheRequest", func(t *testing.T) { testPanicInNext(t, build) })
+	t.Run("StompSessionsFollowTheirStore", func(t *testing.T) { testStompSessionsFollowTheirStore(t, build) })
+	t.Run("BadStompSessionsGetAClearEnd", func(t *testing.T) { testBadStompSessions(t, build) })
+	t.Run("MissingStompDeviceRoundRobin", func(t *testing.T) { testMissingStompDeviceRoundRobin(t, build) })
+	t.Run("MovedStoresStompSessionEndsWith1012", func(t *testing.T) { testMovedStoreStompSessionEnds(t, build) })
 }
 
 // Members and cookie of the base configuration.

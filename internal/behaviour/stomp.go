@@ -1,0 +1,286 @@
+package behaviour
+
+import (
+	"bufio"
+	"crypto/sha1"
+	"encoding/base64"
+	"encoding/binary"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/storeaffinity/storeaffinity/internal/wsclient"
+)
+
+const stompPath = "/api/websocket"
+
+// stompConfig is baseConfig with the OpenPOS WebSocket routed by its CONNECT frame.
+func stompConfig() map[string]any {
+	config := baseConfig()
+	config["stompConnectPaths"] = stompPath
+	return config
+}
+
+// stompBackend is one member's backend: it agrees to the first offered subprotocol,
+// and to permessage-deflate when offered (a compressing backend), answers the first
+// frame with a CONNECTED frame that reports what it saw, then echoes every frame.
+func stompBackend(name string) *httptest.Server {
+	return httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		conn, rw, err := http.NewResponseController(w).Hijack()
+		if err != nil {
+			return
+		}
+		defer conn.Close()
+		protocol, _, _ := strings.Cut(req.Header.Get("Sec-Websocket-Protocol"), ",")
+		sum := sha1.Sum([]byte(req.Header.Get("Sec-Websocket-Key") + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"))
+		answer := "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: " +
+			base64.StdEncoding.EncodeToString(sum[:]) + "\r\n"
+		if protocol != "" {
+			answer += "Sec-WebSocket-Protocol: " + protocol + "\r\n"
+		}
+		if strings.Contains(req.Header.Get("Sec-Websocket-Extensions"), "permessage-deflate") {
+			answer += "Sec-WebSocket-Extensions: permessage-deflate\r\n"
+		}
+		if _, err := conn.Write([]byte(answer + "\r\n")); err != nil {
+			return
+		}
+		first, err := readClientFrame(rw.Reader)
+		if err != nil {
+			return
+		}
+		device := ""
+		for _, line := range strings.Split(string(first), "\n") {
+			if v, ok := strings.CutPrefix(line, "deviceId:"); ok && device == "" {
+				device = v
+			}
+		}
+		connected := "CONNECTED\nreplica:" + name + "\ndevice:" + device + "\nsubprotocol:" + protocol +
+			"\naffinity:" + req.Header.Get("X-Store-Affinity") + "\n\n\x00"
+		for message := []byte(connected); ; {
+			if _, err := conn.Write(append([]byte{0x81, 126, byte(len(message) >> 8), byte(len(message))}, message...)); err != nil {
+				return
+			}
+			if message, err = readClientFrame(rw.Reader); err != nil {
+				return
+			}
+		}
+	}))
+}
+
+// readClientFrame reads one masked client frame and returns its payload.
+func readClientFrame(r *bufio.Reader) ([]byte, error) {
+	var head [2]byte
+	if _, err := io.ReadFull(r, head[:]); err != nil {
+		return nil, err
+	}
+	size := int(head[1] & 0x7f)
+	if size == 126 {
+		var ext [2]byte
+		if _, err := io.ReadFull(r, ext[:]); err != nil {
+			return nil, err
+		}
+		size = int(binary.BigEndian.Uint16(ext[:]))
+	}
+	var mask [4]byte
+	if _, err := io.ReadFull(r, mask[:]); err != nil {
+		return nil, err
+	}
+	payload := make([]byte, size)
+	if _, err := io.ReadFull(r, payload); err != nil {
+		return nil, err
+	}
+	for i := range payload {
+		payload[i] ^= mask[i%4]
+	}
+	return payload, nil
+}
+
+// stickyService stands for Traefik's weighted service: it proxies each request to the
+// backend of the member its sticky cookie names (502 for none), with Go's
+// httputil.ReverseProxy, as Traefik's proxy does.
+type stickyService map[string]*httputil.ReverseProxy
+
+func newStickyService(t *testing.T, members []string) stickyService {
+	service := stickyService{}
+	for _, m := range members {
+		backend := stompBackend(m)
+		t.Cleanup(backend.Close)
+		target, _ := url.Parse(backend.URL)
+		service[stickyValue(m)] = httputil.NewSingleHostReverseProxy(target)
+	}
+	return service
+}
+
+func (s stickyService) ServeHTTP(rw http.ResponseWriter, req *http.Request) {
+	cookie, err := req.Cookie(cookieName)
+	if err != nil || s[cookie.Value] == nil {
+		http.Error(rw, "no member", http.StatusBadGateway)
+		return
+	}
+	s[cookie.Value].ServeHTTP(rw, req)
+}
+
+// stompServer serves the middleware built from config in front of a sticky service of
+// members.
+func stompServer(t *testing.T, build Builder, config map[string]any, name string, members []string) *httptest.Server {
+	t.Helper()
+	h := mustBuild(t, build, newStickyService(t, members), config, name)
+	server := httptest.NewServer(h)
+	t.Cleanup(server.Close)
+	return server
+}
+
+// connectedHeaders reads the CONNECTED frame and returns its headers.
+func connectedHeaders(t *testing.T, s *wsclient.Socket) map[string]string {
+	t.Helper()
+	f, err := s.Read()
+	if err != nil {
+		t.Fatalf("no CONNECTED frame: %v", err)
+	}
+	headers := map[string]string{}
+	for _, line := range strings.Split(string(f.Payload), "\n")[1:] {
+		if k, v, ok := strings.Cut(line, ":"); ok {
+			headers[k] = v
+		}
+	}
+	return headers
+}
+
+func testStompSessionsFollowTheirStore(t *testing.T, build Builder) {
+	server := stompServer(t, build, stompConfig(), "stomp-follow", baseMembers)
+	for _, store := range storeNames(12) {
+		member := expectedMember(t, "", baseMembers, store)
+		for _, device := range []string{store + "-001", store + "-002"} {
+			s, err := wsclient.Dial(server.URL, stompPath, map[string]string{
+				"Sec-WebSocket-Extensions": "permessage-deflate; client_max_window_bits",
+				"Cookie":                   cookieName + "=" + stickyValue("pos-0") + "; theme=dark",
+				"X-Store-Affinity":         "store=x; member=pos-0",
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := s.Response.Header.Get("Sec-Websocket-Protocol"); got != "v12.stomp" || s.Response.Header.Get("Sec-Websocket-Extensions") != "" {
+				t.Errorf("the client was told subprotocol %q, extensions %q; want v12.stomp and none", got, s.Response.Header.Get("Sec-Websocket-Extensions"))
+			}
+			if err := s.SendText(wsclient.ConnectFrame(device)); err != nil {
+				t.Fatal(err)
+			}
+			h := connectedHeaders(t, s)
+			want := map[string]string{"replica": member, "device": device, "subprotocol": "v12.stomp", "affinity": "store=" + store + "; member=" + member}
+			for k, v := range want {
+				if h[k] != v {
+					t.Errorf("device %s: the backend saw %s %q, want %q", device, k, h[k], v)
+				}
+			}
+			// Frames go both ways unchanged, and the backend agreed to no compression.
+			if err := s.SendText("SEND\ndestination:/app/x\n\nhello\x00"); err != nil {
+				t.Fatal(err)
+			}
+			if f, err := s.Read(); err != nil || string(f.Payload) != "SEND\ndestination:/app/x\n\nhello\x00" {
+				t.Errorf("device %s: echo %q, %v", device, f.Payload, err)
+			}
+			s.Close()
+		}
+	}
+}
+
+func testBadStompSessions(t *testing.T, build Builder) {
+	server := stompServer(t, build, stompConfig(), "stomp-bad", baseMembers)
+	for _, tc := range []struct {
+		name  string
+		first string
+		code  int
+		want  string
+	}{
+		{"not CONNECT", "SUBSCRIBE\nid:1\ndestination:/topic/x\n\n\x00", 1002, "not CONNECT"},
+		{"no device ID", wsclient.ConnectFrame(""), 1008, "no device ID"},
+		{"invalid device ID", wsclient.ConnectFrame("bad id!"), 1008, "device ID"},
+		{"two device IDs", wsclient.ConnectFrame("00123-001", "deviceId:00456-001"), 1008, "two different device IDs"},
+		{"past 16 KiB", strings.Repeat("x", 17<<10), 1009, "16 KiB"},
+	} {
+		s, err := wsclient.Dial(server.URL, stompPath, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.SendText(tc.first); err != nil {
+			t.Fatal(err)
+		}
+		end := s.ReadUntilClose()
+		s.Close()
+		if end.Code != tc.code || !strings.Contains(end.Reason, tc.want) || len(end.Frames) != 1 || !strings.HasPrefix(end.Frames[0], "ERROR\n") {
+			t.Errorf("%s: %v, want an ERROR frame, then close %d saying %q", tc.name, end, tc.code, tc.want)
+		}
+	}
+	s, err := wsclient.Dial(server.URL, stompPath, map[string]string{"Sec-WebSocket-Protocol": "chat"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	if s.Response.StatusCode != http.StatusBadRequest {
+		t.Errorf("a handshake without a STOMP subprotocol got %d, want 400", s.Response.StatusCode)
+	}
+}
+
+func testMissingStompDeviceRoundRobin(t *testing.T, build Builder) {
+	config := stompConfig()
+	config["missingDeviceId"] = "roundRobin"
+	server := stompServer(t, build, config, "stomp-roundrobin", baseMembers)
+	seen := map[string]bool{}
+	for i := 0; i < 6; i++ {
+		s, err := wsclient.Dial(server.URL, stompPath, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.SendText(wsclient.ConnectFrame("")); err != nil {
+			t.Fatal(err)
+		}
+		h := connectedHeaders(t, s)
+		s.Close()
+		seen[h["replica"]] = true
+		if h["affinity"] != "" {
+			t.Errorf("a session without a device ID reached its backend with stamp %q", h["affinity"])
+		}
+	}
+	if len(seen) != len(baseMembers) {
+		t.Errorf("6 sessions without a device ID reached %v, want every member in turn", seen)
+	}
+}
+
+func testMovedStoreStompSessionEnds(t *testing.T, build Builder) {
+	const grace = 200 * time.Millisecond
+	config := stompConfig()
+	config["rebalanceGrace"] = grace.String()
+	scaled := append(append([]string{}, baseMembers...), "pos-3")
+	service := newStickyService(t, scaled)
+	h := mustBuild(t, build, service, config, "stomp-move")
+	server := httptest.NewServer(h)
+	defer server.Close()
+	store := ""
+	for _, s := range storeNames(100) {
+		if expectedMember(t, "", baseMembers, s) != expectedMember(t, "", scaled, s) {
+			store = s
+			break
+		}
+	}
+	s, err := wsclient.Dial(server.URL, stompPath, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.SendText(wsclient.ConnectFrame(store + "-001")); err != nil {
+		t.Fatal(err)
+	}
+	connectedHeaders(t, s)
+	config["members"] = scaled
+	changed := time.Now()
+	mustBuild(t, build, service, config, "stomp-move")
+	end := s.ReadUntilClose()
+	if elapsed := time.Since(changed); end.Code != 1012 || elapsed < grace-20*time.Millisecond || elapsed > grace+2*time.Second {
+		t.Errorf("the moved store's session: %v after %v, want close 1012 after the %v grace", end, elapsed, grace)
+	}
+}
