@@ -3,6 +3,7 @@ package traefik
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -10,6 +11,7 @@ import (
 	"github.com/storeaffinity/storeaffinity/demo/commerce"
 	"github.com/storeaffinity/storeaffinity/demo/fleet"
 	"github.com/storeaffinity/storeaffinity/demo/stack"
+	"github.com/storeaffinity/storeaffinity/hashing"
 )
 
 // stompApp routes the OpenPOS WebSocket by the device its CONNECT frame names.
@@ -75,4 +77,93 @@ func TestStompSessionsMeetOnTheirStoresMember(t *testing.T) {
 		t.Errorf("store %s: POS on %q, CX display on %q, REST on %q", store, pos, cx, owners[store])
 	}
 	t.Logf("%d of %d stores had their POS and CX display on their REST owner", together, len(stores))
+}
+
+// TestStompScalingMovesStoresTogether scales 3 -> 4 replicas under 100 stores' POS and
+// CX display STOMP sessions of the real client. The moved stores' sessions are closed
+// with 1012 after the grace and reconnect together on the new owner; the others stay
+// open; and no store is split once the grace plus 5 s have passed.
+func TestStompScalingMovesStoresTogether(t *testing.T) {
+	hosts := []string{"127.0.0.2", "127.0.0.3", "127.0.0.4", "127.0.0.5"}
+	replicas, port, err := stack.StartReplicasOnHosts(hosts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dns, err := stack.StartDNS()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dns.Close()
+	dns.SetA("pos.test", hosts[:3]...)
+	e := start(t, setup{
+		started: replicas,
+		members: hosts[:3],
+		app: stack.App{
+			DNS:            map[string]any{"name": "pos.test", "port": strconv.Itoa(port), "interval": "250ms", "resolver": dns.Addr},
+			RebalanceGrace: rebalanceGrace.String(),
+			Extra:          stompApp.Extra,
+		},
+		throttle: 500 * time.Millisecond,
+	})
+	stores := fleet.StoreIDs(100)
+	clients := startStomp(t, e, openPOS(stores))
+	before := placement(t, stores, hosts[:3], hashing.StrategyRendezvous)
+	after := placement(t, stores, hosts, hashing.StrategyRendezvous)
+	for device, replica := range clients.Connected() {
+		store, _ := commerce.StoreOf(device)
+		if replica != before[store] {
+			t.Fatalf("device %s on %s before the change, want %s", device, replica, before[store])
+		}
+	}
+	changed := time.Now()
+	dns.SetA("pos.test", hosts...)
+	if err := e.traefik.API.WaitMembers(e.ctx, middlewareName, members(hosts)); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(rebalanceGrace + 5*time.Second)
+	err = stack.Poll(e.ctx, time.Until(deadline), func(context.Context) error {
+		connected := clients.Connected()
+		for _, s := range openPOS(stores) {
+			store, _ := commerce.StoreOf(s.DeviceID)
+			if connected[s.DeviceID] != after[store] {
+				return fmt.Errorf("device %s on %q, want %s", s.DeviceID, connected[s.DeviceID], after[store])
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(time.Until(deadline))
+	moved := 0
+	closes := map[string][]stack.StompEvent{}
+	for _, ev := range clients.Events() {
+		if ev.Event == "closed" && ev.T >= changed.UnixMilli() {
+			closes[ev.DeviceID] = append(closes[ev.DeviceID], ev)
+		}
+	}
+	for _, store := range stores {
+		for _, device := range fleet.Devices(store) {
+			got := closes[device]
+			if before[store] == after[store] {
+				if len(got) != 0 {
+					t.Errorf("device %s of an unmoved store was closed: %+v", device, got)
+				}
+				continue
+			}
+			if len(got) != 1 || got[0].Code != 1012 || time.UnixMilli(got[0].T).Sub(changed) < rebalanceGrace {
+				t.Errorf("device %s of a moved store: closes %+v, want one 1012 after the %v grace", device, got, rebalanceGrace)
+			}
+		}
+		if before[store] != after[store] {
+			moved++
+		}
+	}
+	if moved == 0 {
+		t.Fatal("no store moved: the test proves nothing")
+	}
+	if splits := commerce.Splits(e.replicas.Reports(), deadline); len(splits) > 0 {
+		t.Errorf("%d stores served by two replicas at once after the grace + 5 s, e.g. %+v", len(splits), splits[0])
+	}
+	t.Logf("3 -> 4: %d of %d stores moved; each of their sessions closed with 1012 and reconnected on the new owner", moved, len(stores))
 }
