@@ -6,6 +6,7 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"encoding/binary"
+	"errors"
 	"io"
 	"strings"
 )
@@ -223,4 +224,20 @@ func serverFrameEnd(p []byte) (size uint64, opcode byte, ok bool) {
 		size, head = binary.BigEndian.Uint64(p[2:10]), head+8
 	}
 	return head + size, opcode, true
+}
+
+// ConnectFrameDeviceID returns the device ID that header names in the first STOMP
+// frame of a session, as the middleware reads it on a stompConnectPaths path, and
+// whether the frame names one. It refuses a frame that is not CONNECT or STOMP, whose
+// headers do not end, or that names two different device IDs. The operator CLI uses
+// it to route a captured frame.
+func ConnectFrameDeviceID(frame, header string) (deviceID string, found bool, err error) {
+	headers, done, refusal := stompHeaders([]byte(frame))
+	if refusal != nil {
+		return "", false, refusal
+	}
+	if !done {
+		return "", false, errors.New("the STOMP frame's headers do not end with an empty line")
+	}
+	return stompHeaderValue(headers, header)
 }

@@ -6,8 +6,10 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
+	"github.com/storeaffinity/storeaffinity"
 	"github.com/traefik/paerser/cli"
 	"gopkg.in/yaml.v3"
 )
@@ -29,10 +31,14 @@ type migrateConfig struct {
 	PluginVersion string `description:"Plugin version for experimental.plugins (catalog install)."`
 	PluginSource  string `description:"catalog (experimental.plugins) or local (experimental.localPlugins, sources under ./plugins-local/src)."`
 	OutDir        string `description:"Write traefik.yml and dynamic.yml into this folder instead of printing both."`
+	// The OpenPOS WebSocket, routed by the device ID of its first STOMP frame.
+	StompConnectPaths   []string `description:"Paths whose WebSocket upgrades name their device only in the STOMP CONNECT frame (the Commerce WebSocket, /api/websocket); added to the StateLB config's websocket_paths."`
+	StompDeviceIDHeader string   `description:"The CONNECT frame header that carries the device ID."`
 }
 
 func newMigrateCommand(out io.Writer) *cli.Command {
-	config := &migrateConfig{EntryPoint: "web", PluginVersion: "v0.1.0", PluginSource: "catalog"}
+	config := &migrateConfig{EntryPoint: "web", PluginVersion: "v0.1.0", PluginSource: "catalog",
+		StompDeviceIDHeader: storeaffinity.CreateConfig().StompDeviceIDHeader}
 	return newCommand("migrate", "Translate a StateLB config.toml into Traefik static and dynamic YAML for the storeaffinity plugins.",
 		"[flags] <config.toml>",
 		"storeaffinity migrate --outDir=traefik config.toml",
@@ -61,6 +67,14 @@ func runMigrate(out io.Writer, config *migrateConfig) error {
 	source, err := readStateLB(config.StateLBConfig)
 	if err != nil {
 		return fmt.Errorf("--stateLBConfig %w", err)
+	}
+	for _, path := range config.StompConnectPaths {
+		if !strings.HasPrefix(path, "/") {
+			return fmt.Errorf("--stompConnectPaths: %q: want a path that starts with /", path)
+		}
+		if !slices.Contains(source.websocketPaths, path) {
+			source.websocketPaths = append(source.websocketPaths, path)
+		}
 	}
 	app := config.App
 	if app == "" {

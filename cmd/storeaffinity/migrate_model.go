@@ -41,6 +41,8 @@ type appYAML struct {
 	Name                   string         `yaml:"name"`
 	Kubernetes             kubernetesYAML `yaml:"kubernetes"`
 	DeviceAffinityPrefixes []string       `yaml:"deviceAffinityPrefixes"`
+	StompConnectPaths      []string       `yaml:"stompConnectPaths,omitempty"`
+	StompDeviceIDHeader    string         `yaml:"stompDeviceIdHeader,omitempty"`
 }
 
 type kubernetesYAML struct {
@@ -83,6 +85,10 @@ func staticConfig(config *migrateConfig, source *stateLB, app string) staticYAML
 	if listen == "" {
 		listen = ":8080"
 	}
+	stompHeader := ""
+	if len(source.websocketPaths) > 0 {
+		stompHeader = config.StompDeviceIDHeader
+	}
 	return staticYAML{
 		EntryPoints:  map[string]entryPointYAML{config.EntryPoint: {Address: listen}},
 		Experimental: experimental,
@@ -94,6 +100,8 @@ func staticConfig(config *migrateConfig, source *stateLB, app string) staticYAML
 					Name:                   app,
 					Kubernetes:             kubernetesYAML{Namespace: source.namespace, Service: source.service, Port: source.port},
 					DeviceAffinityPrefixes: source.prefixes,
+					StompConnectPaths:      source.websocketPaths,
+					StompDeviceIDHeader:    stompHeader,
 				}},
 			}},
 		},

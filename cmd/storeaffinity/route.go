@@ -3,8 +3,10 @@ package main
 import (
 	"fmt"
 	"io"
+	"os"
 	"strings"
 
+	"github.com/storeaffinity/storeaffinity"
 	"github.com/storeaffinity/storeaffinity/hashing"
 	"github.com/traefik/paerser/cli"
 )
@@ -18,10 +20,13 @@ type routeConfig struct {
 	StoreIDPattern string   `description:"RE2 pattern with a named group store; empty takes everything before the last '-'."`
 	Devices        []string `description:"Device IDs to route; arguments after the flags are device IDs too."`
 	Stores         []string `description:"Store IDs to route."`
+	// The OpenPOS WebSocket: a session is routed by the device ID of its first STOMP frame.
+	StompFrames         []string `description:"Files that each hold a client's first STOMP frame (CONNECT), as on a stompConnectPaths path: routed by its device ID."`
+	StompDeviceIDHeader string   `description:"The CONNECT frame header that carries the device ID, as the middleware's stompDeviceIdHeader."`
 }
 
 func newRouteCommand(out io.Writer) *cli.Command {
-	config := &routeConfig{Strategy: hashing.StrategyRendezvous}
+	config := &routeConfig{Strategy: hashing.StrategyRendezvous, StompDeviceIDHeader: storeaffinity.CreateConfig().StompDeviceIDHeader}
 	return newCommand("route", "Show the store and member of device IDs and stores, with the failover order.",
 		"--members=<names> [flags] [device ID...]",
 		"storeaffinity route --members=pos-0,pos-1,pos-2 00123-001 00123-002 00456-001",
@@ -93,14 +98,40 @@ func (r *router) member(store string) (string, string, []string) {
 	return order[0], stickyValue(child), order
 }
 
+// frameDeviceIDs reads the device ID of each STOMP frame file, as the middleware reads
+// it from a session's first frame, naming the file at fault.
+func frameDeviceIDs(files []string, header string) ([]string, error) {
+	var devices []string
+	for _, name := range files {
+		frame, err := os.ReadFile(name)
+		if err != nil {
+			return nil, fmt.Errorf("--stompFrames: %w", err)
+		}
+		deviceID, found, err := storeaffinity.ConnectFrameDeviceID(string(frame), header)
+		switch {
+		case err != nil:
+			return nil, fmt.Errorf("--stompFrames: %s: %w", name, err)
+		case !found:
+			return nil, fmt.Errorf("--stompFrames: %s: the frame has no %s header (see --stompDeviceIdHeader)", name, header)
+		}
+		devices = append(devices, deviceID)
+	}
+	return devices, nil
+}
+
 func runRoute(out io.Writer, config *routeConfig, args []string) error {
 	r, err := newRouter(config.App, config.Members, config.Strategy, config.StoreIDPattern)
 	if err != nil {
 		return err
 	}
 	devices := append(append([]string{}, config.Devices...), args...)
+	framed, err := frameDeviceIDs(config.StompFrames, config.StompDeviceIDHeader)
+	if err != nil {
+		return err
+	}
+	devices = append(devices, framed...)
 	if len(devices) == 0 && len(config.Stores) == 0 {
-		return fmt.Errorf("--devices or --stores: nothing to route (give device IDs as arguments or flags)")
+		return fmt.Errorf("--devices, --stores or --stompFrames: nothing to route (give device IDs as arguments or flags)")
 	}
 	table := newTable(out)
 	_, _ = fmt.Fprintln(table, "DEVICE\tSTORE\tMEMBER\tSTICKY\tFAILOVER ORDER")

@@ -22,6 +22,8 @@ import (
 //
 //	[route]
 //	device_affinity_prefixes = ["/api/appId/pos/deviceId", "/api/app/pos/node"]
+//	websocket_paths = ["/api/websocket"]  # optional: the Commerce WebSocket, whose device
+//	                                      # ID is in the protocol (its STOMP CONNECT frame)
 //
 // Every other key is listed as not migrated.
 type stateLB struct {
@@ -30,7 +32,10 @@ type stateLB struct {
 	service   string
 	port      string
 	prefixes  []string
-	unmapped  []string // dotted keys with no equivalent
+	// websocketPaths are the stateful WebSocket paths that carry the device ID in the
+	// protocol: they become stompConnectPaths.
+	websocketPaths []string
+	unmapped       []string // dotted keys with no equivalent
 }
 
 // Accepted spellings of each key, by section.
@@ -82,8 +87,13 @@ func readStateLB(path string) (*stateLB, error) {
 	if c.prefixes, err = prefixes(route["device_affinity_prefixes"]); err != nil {
 		return nil, fmt.Errorf("%s: [route] device_affinity_prefixes: %w", path, err)
 	}
+	if paths, ok := route["websocket_paths"]; ok {
+		if c.websocketPaths, err = prefixes(paths); err != nil {
+			return nil, fmt.Errorf("%s: [route] websocket_paths: %w", path, err)
+		}
+	}
 
-	known := map[string][]string{"server": listenKeys, "service_discovery.kubernetes_service": append([]string{"namespace"}, append(serviceKeys, portKeys...)...), "route": {"device_affinity_prefixes"}}
+	known := map[string][]string{"server": listenKeys, "service_discovery.kubernetes_service": append([]string{"namespace"}, append(serviceKeys, portKeys...)...), "route": {"device_affinity_prefixes", "websocket_paths"}}
 	c.unmapped = unmappedKeys("", doc, known)
 	return c, nil
 }
