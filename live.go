@@ -140,3 +140,11 @@ func (ls *liveStores) release(store string, life *storeLife) {
 	}
 	ls.mu.Unlock()
 }
+
+// LiveStores returns how many stores have live requests tracked under this
+// middleware's name now: a store is tracked only while one of its requests is open.
+func (a *Affinity) LiveStores() int {
+	a.live.mu.Lock()
+	defer a.live.mu.Unlock()
+	return len(a.live.lives)
+}

@@ -72,6 +72,12 @@ func (r *Replica) serveStomp(w http.ResponseWriter, req *http.Request) {
 	}
 }
 
+// StompHeaders returns the headers of a STOMP frame (the first of a repeated one).
+func StompHeaders(frame []byte) map[string]string {
+	_, headers, _ := parseStompFrame(frame)
+	return headers
+}
+
 // parseStompFrame splits a STOMP frame into its command, headers (the first of a
 // repeated one) and body.
 func parseStompFrame(frame []byte) (string, map[string]string, []byte) {

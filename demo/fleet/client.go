@@ -20,6 +20,9 @@ type Client struct {
 	HTTP    *http.Client
 	// Header is added to every request (for example a forged sticky cookie).
 	Header http.Header
+	// Stomp makes every WebSocket the OpenPOS client's: /api/websocket, with the
+	// device named only in its STOMP CONNECT frame.
+	Stomp bool
 }
 
 // NewClient returns a client of baseURL with its own connection pool.

@@ -3,6 +3,7 @@ package fleet
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 	"sync"
@@ -49,6 +50,40 @@ func (c *Client) Dial(ctx context.Context, device string) (*websocket.Conn, comm
 	return conn, hello, resp.Header, nil
 }
 
+// DialStomp opens one WebSocket as the OpenPOS client does: to commerce.StompPath,
+// with the STOMP subprotocols, naming device only in its CONNECT frame. It reads the
+// CONNECTED frame, whose replica header names the replica, and returns the
+// middleware's stamp as the replica read it.
+func (c *Client) DialStomp(ctx context.Context, device string) (*websocket.Conn, commerce.Reply, http.Header, error) {
+	return c.DialStompAt(ctx, commerce.StompPath, device)
+}
+
+// DialStompAt is DialStomp to another path, such as one that names the device in
+// its query.
+func (c *Client) DialStompAt(ctx context.Context, path, device string) (*websocket.Conn, commerce.Reply, http.Header, error) {
+	url := "ws" + strings.TrimPrefix(c.BaseURL, "http") + path
+	conn, _, err := websocket.Dial(ctx, url, &websocket.DialOptions{HTTPClient: c.HTTP, HTTPHeader: c.Header,
+		Subprotocols: []string{"v12.stomp", "v11.stomp", "v10.stomp"}})
+	if err != nil {
+		return nil, commerce.Reply{}, nil, err
+	}
+	connect := "CONNECT\naccept-version:1.2,1.1,1.0\nheart-beat:0,0\nappId:pos\ndeviceId:" + device + "\n\n\x00"
+	err = conn.Write(ctx, websocket.MessageText, []byte(connect))
+	var frame []byte
+	if err == nil {
+		_, frame, err = conn.Read(ctx)
+	}
+	headers := commerce.StompHeaders(frame)
+	if err == nil && headers["replica"] == "" {
+		err = fmt.Errorf("device %s: no CONNECTED frame: %q", device, frame)
+	}
+	if err != nil {
+		conn.CloseNow()
+		return nil, commerce.Reply{}, nil, err
+	}
+	return conn, commerce.Reply{Replica: headers["replica"]}, http.Header{"X-Store-Affinity": {headers["affinity"]}}, nil
+}
+
 // Hold keeps device's WebSocket open until ctx ends and returns its record.
 func (c *Client) Hold(ctx context.Context, device string) *Socket {
 	s := &Socket{Device: device}
@@ -57,8 +92,12 @@ func (c *Client) Hold(ctx context.Context, device string) *Socket {
 }
 
 func (s *Socket) run(ctx context.Context, c *Client) {
+	dial := c.Dial
+	if c.Stomp {
+		dial = c.DialStomp
+	}
 	for ctx.Err() == nil {
-		conn, hello, header, err := c.Dial(ctx, s.Device)
+		conn, hello, header, err := dial(ctx, s.Device)
 		if err != nil {
 			s.mu.Lock()
 			s.errors++

@@ -53,6 +53,7 @@ func Run(t *testing.T, build Builder) {
 	t.Run("BadStompSessionsGetAClearEnd", func(t *testing.T) { testBadStompSessions(t, build) })
 	t.Run("MissingStompDeviceRoundRobin", func(t *testing.T) { testMissingStompDeviceRoundRobin(t, build) })
 	t.Run("MovedStoresStompSessionEndsWith1012", func(t *testing.T) { testMovedStoreStompSessionEnds(t, build) })
+	t.Run("StompSessionsCutAtEveryStageLeaveNothing", func(t *testing.T) { testStompCutsLeaveNothing(t, build) })
 }
 
 // Members and cookie of the base configuration.

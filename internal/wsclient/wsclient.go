@@ -159,3 +159,9 @@ func ConnectFrame(deviceID string, extra ...string) string {
 }
 
 func (s *Socket) Close() { _ = s.conn.Close() }
+
+// SendRaw writes bytes as they are, such as part of a frame.
+func (s *Socket) SendRaw(p []byte) error {
+	_, err := s.conn.Write(p)
+	return err
+}

@@ -68,6 +68,7 @@ func (d *demo) run(ctx context.Context) (string, error) {
 			Name:           app,
 			DNS:            map[string]any{"name": srvName, "interval": "250ms", "resolver": d.dns.Addr},
 			RebalanceGrace: d.grace.String(),
+			Extra:          map[string]any{"stompConnectPaths": commerce.StompPath},
 		}),
 		Plugins: stack.InstallPlugins,
 	})
@@ -81,8 +82,10 @@ func (d *demo) run(ctx context.Context) (string, error) {
 	fmt.Fprintf(d.out, "    replicas %s on 127.0.0.1, discovered through DNS SRV records; Traefik at %s\n",
 		strings.Join(replicaNames[:3], ", "), d.traefik.WebURL)
 
-	d.step("%d stores connect a POS and a CX display over WebSocket, and make REST calls", d.storeCount)
+	d.step("%d stores connect a POS and a CX display over the OpenPOS WebSocket, and make REST calls", d.storeCount)
+	fmt.Fprintf(d.out, "    as the OpenPOS client does: %s with the STOMP subprotocols, the device named only in the CONNECT frame\n", commerce.StompPath)
 	client := fleet.NewClient(d.traefik.WebURL)
+	client.Stomp = true
 	stores := fleet.StoreIDs(d.storeCount)
 	d.fleet = client.Connect(ctx, stores)
 	var posDevices []string
@@ -103,7 +106,7 @@ func (d *demo) run(ctx context.Context) (string, error) {
 	if err := d.traefik.API.WaitMembers(ctx, middleware, memberNames(replicaNames)); err != nil {
 		return "", err
 	}
-	fmt.Fprintf(d.out, "    Traefik routes over 4 members %v after the change; moved stores' WebSockets close after the %v grace\n",
+	fmt.Fprintf(d.out, "    Traefik routes over 4 members %v after the change; moved stores' STOMP sessions close (1012) after the %v grace\n",
 		time.Since(changed).Round(time.Millisecond), d.grace)
 	moved := movedStores(before, replicaNames)
 	if err := d.waitMoved(ctx, before, moved, d.grace+15*time.Second); err != nil {

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/storeaffinity/storeaffinity/demo/commerce"
 )
 
 // noRESTFailed matches the end of a summary in which no REST call failed.
@@ -28,6 +30,18 @@ func TestDemoRunsToItsSummary(t *testing.T) {
 	}
 	if !noRESTFailed.MatchString(summary) {
 		t.Errorf("summary %q does not end with 0 failed REST calls", summary)
+	}
+	websockets := 0
+	for _, report := range d.replicas.Reports() {
+		for _, s := range report.Sessions {
+			if s.Kind != commerce.KindStomp {
+				t.Errorf("replica %s served a %s session of %s; the demo's devices use the OpenPOS STOMP WebSocket", report.Replica, s.Kind, s.Device)
+			}
+			websockets++
+		}
+	}
+	if websockets < 2*30 {
+		t.Errorf("the replicas saw %d STOMP sessions, want at least one per device", websockets)
 	}
 	if !strings.Contains(out.String(), "pos-3  ") {
 		t.Errorf("the output shows no fourth replica:\n%s", out.String())

@@ -3,8 +3,10 @@ package traefik
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -166,4 +168,80 @@ func TestStompScalingMovesStoresTogether(t *testing.T) {
 		t.Errorf("%d stores served by two replicas at once after the grace + 5 s, e.g. %+v", len(splits), splits[0])
 	}
 	t.Logf("3 -> 4: %d of %d stores moved; each of their sessions closed with 1012 and reconnected on the new owner", moved, len(stores))
+}
+
+// TestStompKillNineMovesStoresTogether runs the replicas as processes, holds 30 stores'
+// POS and CX display STOMP sessions of the real client, and kills one replica with
+// SIGKILL. Its stores' sessions end, and both devices of each reconnect, together, on
+// the store's next-ranked replica once the health check has removed the dead one; the
+// other stores' sessions stay open.
+func TestStompKillNineMovesStoresTogether(t *testing.T) {
+	binary, err := stack.BuildCommerce(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := []string{"k0", "k1", "k2"}
+	var servers []string
+	procs := map[string]*stack.ReplicaProcess{}
+	for _, name := range names {
+		addr, err := stack.FreeAddr()
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := stack.StartReplicaProcess(t.Context(), binary, name, addr, filepath.Join(t.TempDir(), name+".log"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { p.Stop(syscall.SIGKILL) })
+		procs[name] = p
+		servers = append(servers, name+"=http://"+addr)
+	}
+	e := start(t, setup{replicas: 1, members: names, app: stack.App{Static: servers, Extra: map[string]any{
+		"stompConnectPaths": commerce.StompPath,
+		"healthCheck":       map[string]any{"path": "/healthz", "interval": "250ms", "timeout": "1s", "fails": 1, "passes": 2},
+	}}})
+	stores := fleet.StoreIDs(30)
+	clients := startStomp(t, e, openPOS(stores))
+	before := placement(t, stores, names, hashing.StrategyRendezvous)
+	victim := before[stores[0]]
+	var survivors []string
+	for _, n := range names {
+		if n != victim {
+			survivors = append(survivors, n)
+		}
+	}
+	after := placement(t, stores, survivors, hashing.StrategyRendezvous)
+	killed := time.Now()
+	procs[victim].Stop(syscall.SIGKILL)
+	err = stack.Poll(e.ctx, 15*time.Second, func(context.Context) error {
+		connected := clients.Connected()
+		for _, s := range openPOS(stores) {
+			store, _ := commerce.StoreOf(s.DeviceID)
+			if connected[s.DeviceID] != after[store] {
+				return fmt.Errorf("device %s on %q, want %s", s.DeviceID, connected[s.DeviceID], after[store])
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	recovered := time.Since(killed)
+	moved := 0
+	for _, ev := range clients.Events() {
+		if ev.Event != "closed" || ev.T < killed.UnixMilli() {
+			continue
+		}
+		store, _ := commerce.StoreOf(ev.DeviceID)
+		if before[store] != victim {
+			t.Errorf("device %s of a store on a live replica was closed: %+v", ev.DeviceID, ev)
+		}
+	}
+	for _, store := range stores {
+		if before[store] == victim {
+			moved++
+		}
+	}
+	t.Logf("kill -9 of %s: its %d stores' sessions were on their next-ranked replicas, devices together, %v later",
+		victim, moved, recovered.Round(time.Millisecond))
 }

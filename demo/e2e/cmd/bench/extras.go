@@ -29,6 +29,11 @@ func (s *setup) extras(d time.Duration) (extraFigures, error) {
 	growth := map[int]float64{}
 	connects, failed := websocketConnects(base, d)
 	lines = append(lines, fmt.Sprintf("WebSocket connects through the stateful chain (4 clients, %v): %.0f per second, %d failed", d, connects, failed))
+	stomp, err := s.stompFigures(d)
+	if err != nil {
+		return extraFigures{}, err
+	}
+	lines = append(lines, stomp...)
 	delay, worst, events, err := sseDelayUnderLoad(s, base, d)
 	if err != nil {
 		return extraFigures{}, err

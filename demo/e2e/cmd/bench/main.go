@@ -27,6 +27,7 @@ func main() {
 	duration := flag.Duration("duration", 3*time.Second, "wrk duration per variant and round")
 	out := flag.String("out", "", "BENCHMARKS.md to write the results into (default: print them)")
 	profile := flag.Bool("profile", false, "capture Traefik's CPU and allocation profiles instead")
+	stomp := flag.Bool("stomp", false, "only measure the OpenPOS STOMP WebSocket, and print its figures")
 	shard := flag.String("shard-proxy", "", "run as the sharding proxy on this address (internal)")
 	backends := flag.String("backends", "", "the sharding proxy's backends (internal)")
 	flag.Parse()
@@ -36,6 +37,8 @@ func main() {
 		err = runShardProxy(*shard, strings.Split(*backends, ","))
 	case *profile:
 		err = runProfile(*duration)
+	case *stomp:
+		err = runStomp(*duration)
 	default:
 		err = runBench(*rounds, *duration, *out)
 	}
@@ -79,7 +82,7 @@ func start(ctx context.Context, debug bool) (*setup, error) {
 	}
 	traefik, err := stack.StartTraefik(ctx, stack.TraefikOptions{
 		Dir: dir, Dynamic: dynamicConfig(urls, proxyURL), LogLevel: "ERROR", Debug: debug,
-		Plugins: installPlugins, EntryPoints: names,
+		Plugins: installPlugins, EntryPoints: append(names, stompEntryPoint),
 		LocalPlugins: map[string]string{stack.MiddlewareAlias: stack.MiddlewareModule, stack.FloorAlias: stack.FloorAlias, stack.LeastAlias: stack.LeastAlias},
 	})
 	if err != nil {

@@ -92,12 +92,16 @@ func dynamicConfig(backends []string, shardProxy string) map[string]any {
 		}}},
 		"aff100": affinity(members100, "w100_affinity"),
 	}
+	stomp := affinity(members3, "w3_affinity")
+	options := stomp["plugin"].(map[string]any)[stack.MiddlewareAlias].(map[string]any)
+	options["stompConnectPaths"], options["deviceIdQuery"] = "/api/websocket", "deviceId"
+	middlewares["aff3stomp"] = stomp
 	route := map[string][2]string{ // variant: service, middleware
 		"plain": {"plain", ""}, "sticky": {"w3", ""}, "floor": {"w3", "floor"}, "floor-100": {"w100", "floor"},
 		"least-stateful-3": {"w3", "least3"}, "least-stateless-3": {"w3", "least3"},
 		"ours-stateful-3": {"w3", "aff3"}, "ours-stateless-3": {"w3", "aff3"},
 		"ours-stateful-100": {"w100", "aff100"}, "ours-stateless-100": {"w100", "aff100"},
-		"second-hop": {"hop", ""},
+		"second-hop": {"hop", ""}, stompEntryPoint: {"w3", "aff3stomp"},
 	}
 	routers := map[string]any{}
 	for name, r := range route {
