@@ -12,6 +12,13 @@ import (
 // defaultStompDeviceHeader is the CONNECT header of the OpenPOS client's device ID.
 const defaultStompDeviceHeader = "deviceId"
 
+// Values of responseStamp.
+const (
+	stampMember = "member"
+	stampStore  = "store"
+	stampOff    = "off"
+)
+
 // Values of missingDeviceId.
 const (
 	missingReject     = "reject"
@@ -49,6 +56,10 @@ type Config struct {
 	StompConnectPaths []string `json:"stompConnectPaths,omitempty" yaml:"stompConnectPaths,omitempty"`
 	// StompDeviceIDHeader is the CONNECT frame header that carries the device ID.
 	StompDeviceIDHeader string `json:"stompDeviceIdHeader,omitempty" yaml:"stompDeviceIdHeader,omitempty"`
+	// ResponseStamp is what the client sees of the affinity header on a stateful
+	// response: "member" (the store and member), "store" (the store only) or "off".
+	// The backend always gets the whole stamp.
+	ResponseStamp string `json:"responseStamp,omitempty" yaml:"responseStamp,omitempty"`
 }
 
 // CreateConfig returns the default configuration.
@@ -59,6 +70,7 @@ func CreateConfig() *Config {
 		MissingDeviceID:     missingReject,
 		RebalanceGrace:      "5s",
 		StompDeviceIDHeader: defaultStompDeviceHeader,
+		ResponseStamp:       stampMember,
 	}
 }
 
@@ -78,6 +90,7 @@ type settings struct {
 	grace             time.Duration
 	stompPaths        map[string]bool
 	stompDeviceHeader string
+	responseStamp     string
 }
 
 // parse checks every key and returns the settings, or an error that names the key.
@@ -151,13 +164,18 @@ func (c *Config) parse() (*settings, error) {
 	if strings.ContainsAny(s.stompDeviceHeader, ":\r\n\x00") {
 		return nil, fmt.Errorf("stompDeviceIdHeader: %q holds ':', a line break or NUL, which no STOMP header name can", s.stompDeviceHeader)
 	}
+	s.responseStamp = orDefault(c.ResponseStamp, stampMember)
+	if s.responseStamp != stampMember && s.responseStamp != stampStore && s.responseStamp != stampOff {
+		return nil, fmt.Errorf("responseStamp: %q (want %q, %q or %q)", c.ResponseStamp, stampMember, stampStore, stampOff)
+	}
 	return s, nil
 }
 
 // placement returns a key for everything that decides a device's route: two middleware
-// instances with the same placement route every device the same way.
+// instances with the same placement route every device the same way, and share the
+// cached routes (which hold the response stamp too).
 func (s *settings) placement() string {
-	return s.strategy + "|" + s.storePattern + "|" + s.cookieName + "|" + strings.Join(s.picker.Members(), ",")
+	return s.strategy + "|" + s.storePattern + "|" + s.cookieName + "|" + s.responseStamp + "|" + strings.Join(s.picker.Members(), ",")
 }
 
 // splitList flattens a list whose items may themselves be comma-separated, as labels

@@ -34,9 +34,9 @@ func StickyValue(childService string) string {
 // client's cookies, less any cookie called name. It returns false when the client's
 // cookies pass a bound.
 func withStickyCookie(values []string, name, pair string) (string, bool) {
-	joined := values[0]
-	if len(values) > 1 {
-		joined = strings.Join(values, "; ")
+	joined := strings.Join(values, "; ") // "" for an empty slice, which an earlier middleware may leave
+	if len(values) == 1 {
+		joined = values[0]
 	}
 	// pastCookieBounds, written out: under Yaegi the call would cost more than the check.
 	if len(joined) > maxClientCookieBytes || strings.Count(joined, ";") >= maxClientCookies {

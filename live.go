@@ -3,6 +3,7 @@ package storeaffinity
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/storeaffinity/storeaffinity/hashing"
@@ -44,6 +45,10 @@ type liveStores struct {
 	grace     time.Duration
 	lives     map[string]*storeLife // by store
 	routes    *routeCache           // routes under placement
+	// turn is the round-robin turn of stateless requests: kept here, it goes on where
+	// the replaced instance left it, instead of sending the first request after every
+	// rebuild to the same member.
+	turn atomic.Uint64
 }
 
 var (

@@ -23,6 +23,8 @@ type Affinity struct {
 	plainPattern      *regexp.Regexp // a prefix without parameters, then the device segment
 	deviceHeader      string         // canonical key, or "" when not configured
 	deviceQuery       string         // query parameter name, or "" when not configured
+	deviceQueryKey    string         // deviceQuery as PHP files it (phpName)
+	deviceQueryStem   string         // the part of deviceQuery every spelling holds
 	affinityHeader    string
 	forgedHeaders     []string // other spellings a backend may read as affinityHeader or deviceHeader
 	cookieName        string
@@ -39,7 +41,8 @@ type Affinity struct {
 	count             uint64
 	live              *liveStores
 	routes            *routeCache
-	turn              atomic.Uint64
+	turn              *atomic.Uint64 // the round-robin turn, kept across rebuilds with the live stores
+	responseStamp     string
 	serveUnmatched    func(http.ResponseWriter, *http.Request)         // a path under no prefix
 	serveNoDevice     func(http.ResponseWriter, *http.Request)         // a request that names no device
 	serveMatched      func(http.ResponseWriter, *http.Request, string) // a plain path's device
@@ -61,11 +64,14 @@ func New(ctx context.Context, next http.Handler, config *Config, name string) (h
 		plainPattern:      prefixPattern(s.prefixes, false),
 		deviceHeader:      s.deviceHeader,
 		deviceQuery:       s.deviceQuery,
+		deviceQueryKey:    phpName(s.deviceQuery),
+		deviceQueryStem:   queryStem(s.deviceQuery),
 		affinityHeader:    s.affinityHeader,
 		forgedHeaders:     s.forgedHeaders,
 		cookieName:        s.cookieName,
 		roundRobinBad:     s.roundRobinBad,
 		placement:         s.placement(),
+		responseStamp:     s.responseStamp,
 		settings:          s,
 		names:             s.picker.Members(),
 		headerOrQuery:     s.deviceHeader != "" || s.deviceQuery != "",
@@ -93,5 +99,6 @@ func New(ctx context.Context, next http.Handler, config *Config, name string) (h
 		a.serveUnmatched, a.serveMatched = a.serveHeaderOrQuery, a.servePath
 	}
 	a.live, a.routes = trackLive(name, a.placement, s.picker, s.grace)
+	a.turn = &a.live.turn
 	return a, nil
 }

@@ -25,6 +25,7 @@ var (
 	errEncodedPrefix    = errors.New("the path is under a device-affinity prefix only once percent-decoded")
 	errPathParameters   = errors.New("the device ID in the path carries ';' parameters")
 	errEncodedSlash     = errors.New("the device ID in the path holds an encoded '/'")
+	errQueryTooLong     = fmt.Errorf("the query has %d parameters or more", maxQueryParameters)
 )
 
 // headerOrQueryDeviceID returns the device ID that the header or the query carries,
@@ -36,10 +37,10 @@ func (a *Affinity) headerOrQueryDeviceID(req *http.Request) (deviceID string, fo
 			return "", true, err
 		}
 	}
-	if a.deviceQuery == "" || req.URL.RawQuery == "" || !mayCarryQuery(req.URL.RawQuery, a.deviceQuery) {
+	if a.deviceQuery == "" || req.URL.RawQuery == "" || !mayCarryQuery(req.URL.RawQuery, a.deviceQueryStem) {
 		return deviceID, found, nil
 	}
-	fromQuery, err := queryDeviceID(req.URL.RawQuery, a.deviceQuery)
+	fromQuery, err := queryDeviceID(req.URL.RawQuery, a.deviceQuery, a.deviceQueryKey, a.deviceQueryStem)
 	switch {
 	case err != nil:
 		return "", true, err
@@ -97,17 +98,60 @@ func servletPath(escaped string) string {
 	return decoded
 }
 
-// mayCarryQuery reports whether a raw query may hold the parameter name: literally,
-// or percent-encoded.
-func mayCarryQuery(rawQuery, name string) bool {
-	return strings.Contains(rawQuery, name) || strings.IndexByte(rawQuery, '%') >= 0
+// maxQueryParameters bounds the parameters of a query the middleware reads for a device
+// ID, as PHP's max_input_vars does: past 10,000, url.ParseQuery returns nothing at all
+// (GODEBUG urlmaxqueryparams), while a backend still reads the device ID.
+const maxQueryParameters = 1000
+
+// mayCarryQuery reports whether a raw query may hold the parameter whose name starts
+// with stem, in any spelling: literally, or percent-encoded.
+func mayCarryQuery(rawQuery, stem string) bool {
+	return strings.Contains(rawQuery, stem) || strings.IndexByte(rawQuery, '%') >= 0
 }
 
-// queryDeviceID returns the device ID of the query parameter name, decoded as
-// url.ParseQuery decodes it, or "" when there is none.
-func queryDeviceID(rawQuery, name string) (string, error) {
-	values, _ := url.ParseQuery(rawQuery) // pairs it cannot parse are dropped by the proxy too
-	return single(values[name], errQueryParamRepeat)
+// queryDeviceID returns the device ID of the query parameter name, in every spelling
+// that a common backend reads as name, decoded as url.ParseQuery decodes it, or ""
+// when there is none. A query with more parameters than it reads is refused: the
+// backend may read a device ID in it.
+func queryDeviceID(rawQuery, name, phpKey, stem string) (string, error) {
+	if strings.Count(rawQuery, "&")+strings.Count(rawQuery, ";") >= maxQueryParameters {
+		return "", errQueryTooLong
+	}
+	// Pairs that url.ParseQuery cannot read (a bad escape, a ';') are dropped, and so
+	// they are by Traefik's proxy, which forwards the query re-encoded without them.
+	// Past its limit of parameters it reads none at all, hence the bound above.
+	values, _ := url.ParseQuery(rawQuery)
+	found := values[name]
+	for key, v := range values {
+		if key != name && strings.Contains(key, stem) && phpName(key) == phpKey {
+			found = append(found, v...)
+		}
+	}
+	return single(found, errQueryParamRepeat)
+}
+
+// phpName returns a query parameter name as PHP files it: leading spaces dropped, an
+// array's name before its '[', then ' ', '.' and a '[' without a ']' read as '_'. So
+// PHP reads ?device.id=, ?device+id= and ?device[id= as device_id.
+func phpName(name string) string {
+	name = strings.TrimLeft(name, " ")
+	if i := strings.IndexByte(name, '['); i >= 0 {
+		if strings.IndexByte(name[i:], ']') >= 0 {
+			name = name[:i]
+		} else {
+			name = name[:i] + "_" + name[i+1:]
+		}
+	}
+	return strings.NewReplacer(" ", "_", ".", "_").Replace(name)
+}
+
+// queryStem returns the part of a query parameter name that every spelling of it
+// holds: the name up to its first '_' or '.'.
+func queryStem(name string) string {
+	if i := strings.IndexAny(name, "_."); i >= 0 {
+		return name[:i]
+	}
+	return name
 }
 
 // single returns the one value of values ("" for none), or errRepeated when they differ.

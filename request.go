@@ -135,7 +135,7 @@ func (a *Affinity) serveStore(rw http.ResponseWriter, req *http.Request, deviceI
 	// The stamp's slice is shared by every request of the device: Traefik's proxy
 	// copies request headers, and adds to response headers without writing into it.
 	req.Header[a.affinityHeader] = r.stamp
-	rw.Header()[a.affinityHeader] = r.stamp
+	rw.Header()[a.affinityHeader] = r.shown // nil (responseStamp: off) writes no header line
 	// Only requests that can stay open are ended when their store moves: upgrades
 	// (WebSockets) and SSE streams.
 	if req.Header["Upgrade"] != nil || strings.Contains(req.Header.Get("Accept"), "text/event-stream") {
@@ -180,6 +180,12 @@ func (a *Affinity) newRoute(rw http.ResponseWriter, req *http.Request, deviceID 
 		stamp:       []string{"store=" + store + "; member=" + a.names[i]},
 		store:       store,
 		member:      a.names[i],
+	}
+	switch a.responseStamp {
+	case stampMember:
+		r.shown = r.stamp
+	case stampStore:
+		r.shown = []string{"store=" + store}
 	}
 	a.routes.put(deviceID, r)
 	return r, nil

@@ -16,6 +16,7 @@ type route struct {
 	cookieValue []string // the Cookie header of a request without cookies, shared
 	cookieFirst string   // cookie + "; ", put before the client's cookies
 	stamp       []string // the affinity header, "store=<id>; member=<name>", shared
+	shown       []string // the affinity header the client gets (responseStamp), nil for none
 	store       string
 	member      string
 }

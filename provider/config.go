@@ -41,6 +41,7 @@ type App struct {
 	RebalanceGrace         string   `json:"rebalanceGrace,omitempty"`
 	StompConnectPaths      []string `json:"stompConnectPaths,omitempty"`
 	StompDeviceIDHeader    string   `json:"stompDeviceIdHeader,omitempty"`
+	ResponseStamp          string   `json:"responseStamp,omitempty"`
 
 	// Unknown holds keys that match no field, such as an unknown discovery kind;
 	// Init rejects them. Traefik's configuration decoder fills it.

@@ -6,6 +6,7 @@ import (
 	"net"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -111,8 +112,8 @@ func (s *dnsSource) run(ctx context.Context, update func([]member)) {
 
 // lookup returns the current members. A name that does not exist, or has no records,
 // has no members; any other failure reports false, so the last list stays.
-func (s *dnsSource) lookup(ctx context.Context) ([]member, bool) {
-	ctx, cancel := context.WithTimeout(ctx, s.timeout)
+func (s *dnsSource) lookup(parent context.Context) ([]member, bool) {
+	ctx, cancel := context.WithTimeout(parent, s.timeout)
 	defer cancel()
 	var members []member
 	if strings.HasPrefix(s.name, "_") {
@@ -120,24 +121,30 @@ func (s *dnsSource) lookup(ctx context.Context) ([]member, bool) {
 		if err != nil {
 			return nil, notFound(err)
 		}
+		var targets []string
+		var ports []int
 		for _, r := range records {
 			target := strings.TrimSuffix(r.Target, ".")
+			if target == "" {
+				continue // "." means the service is not available there (RFC 2782)
+			}
 			port := int(r.Port)
 			if s.port != 0 {
 				port = s.port
 			}
-			host := target
-			if s.resolveTargets {
-				addresses, ok := s.addresses(ctx, target)
-				if !ok {
-					return nil, false // a target that failed to resolve may still be up
-				}
-				if len(addresses) == 0 {
-					continue // a target without an address is not a member
-				}
-				host = preferredAddress(addresses)
+			targets, ports = append(targets, target), append(ports, port)
+		}
+		hosts := targets
+		if s.resolveTargets {
+			var ok bool
+			if hosts, ok = s.resolveAll(parent, targets); !ok {
+				return nil, false // a target that failed to resolve may still be up
 			}
-			members = append(members, member{Name: target, URL: s.url(host, port)})
+		}
+		for i, target := range targets {
+			if hosts[i] != "" { // a target without an address is not a member
+				members = append(members, member{Name: target, URL: s.url(hosts[i], ports[i])})
+			}
 		}
 		return members, true
 	}
@@ -149,6 +156,50 @@ func (s *dnsSource) lookup(ctx context.Context) ([]member, bool) {
 		members = append(members, member{Name: ip.String(), URL: s.url(ip.String(), s.port)})
 	}
 	return members, true
+}
+
+// maxParallelLookups bounds the SRV targets resolved at once.
+const maxParallelLookups = 64
+
+// resolveAll returns the preferred address of each target ("" for a target without
+// one), resolving maxParallelLookups at a time, each with a deadline of its own, so
+// that a thousand targets resolve within one interval. It reports false unless every
+// answer is authoritative.
+func (s *dnsSource) resolveAll(ctx context.Context, targets []string) ([]string, bool) {
+	hosts := make([]string, len(targets))
+	failed := make([]bool, len(targets))
+	slots := make(chan struct{}, maxParallelLookups)
+	var wg sync.WaitGroup
+	for i := range targets {
+		slots <- struct{}{}
+		wg.Add(1)
+		go s.resolveInto(ctx, targets[i], &hosts[i], &failed[i], slots, &wg)
+	}
+	wg.Wait()
+	for _, f := range failed {
+		if f {
+			return nil, false
+		}
+	}
+	return hosts, true
+}
+
+// resolveInto resolves one target into host, or sets failed, then frees its slot.
+// Its arguments are passed, not captured: under Yaegi a closure shares the loop's
+// variables.
+func (s *dnsSource) resolveInto(ctx context.Context, target string, host *string, failed *bool, slots chan struct{}, wg *sync.WaitGroup) {
+	defer wg.Done()
+	defer func() { <-slots }()
+	ctx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
+	addresses, ok := s.addresses(ctx, target)
+	if !ok {
+		*failed = true
+		return
+	}
+	if len(addresses) > 0 {
+		*host = preferredAddress(addresses)
+	}
 }
 
 // addresses returns the A and AAAA records of host, asked for separately: the resolver

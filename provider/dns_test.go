@@ -3,6 +3,8 @@ package provider
 import (
 	"context"
 	"encoding/binary"
+	"fmt"
+	"io"
 	"net"
 	"sort"
 	"strconv"
@@ -46,11 +48,56 @@ func newDNSResponder(t *testing.T, answers map[string]dnsAnswer) *dnsResponder {
 	r := &dnsResponder{conn: conn, answers: answers}
 	done := make(chan struct{})
 	go r.serve(done)
+	// The same port over TCP, for answers too long for UDP.
+	tcp, err := net.Listen("tcp", conn.LocalAddr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tcpDone := make(chan struct{})
+	go r.serveTCP(tcp, tcpDone)
 	t.Cleanup(func() {
 		_ = conn.Close()
+		_ = tcp.Close()
 		<-done
+		<-tcpDone
 	})
 	return r
+}
+
+// serveTCP answers length-prefixed queries on each connection until l is closed.
+func (r *dnsResponder) serveTCP(l net.Listener, done chan struct{}) {
+	defer close(done)
+	var conns sync.WaitGroup
+	defer conns.Wait()
+	for {
+		conn, err := l.Accept()
+		if err != nil {
+			return
+		}
+		conns.Add(1)
+		go func(conn net.Conn) {
+			defer conns.Done()
+			defer conn.Close()
+			for {
+				var size [2]byte
+				if _, err := io.ReadFull(conn, size[:]); err != nil {
+					return
+				}
+				query := make([]byte, binary.BigEndian.Uint16(size[:]))
+				if _, err := io.ReadFull(conn, query); err != nil {
+					return
+				}
+				reply, delay := r.reply(query)
+				if reply == nil {
+					return
+				}
+				time.Sleep(delay)
+				if _, err := conn.Write(append(binary.BigEndian.AppendUint16(nil, uint16(len(reply))), reply...)); err != nil {
+					return
+				}
+			}
+		}(conn)
+	}
 }
 
 // serve answers queries until the connection is closed.
@@ -67,6 +114,9 @@ func (r *dnsResponder) serve(done chan struct{}) {
 		reply, delay := r.reply(buf[:n])
 		if reply == nil {
 			continue
+		}
+		if len(reply) > 512 {
+			reply = truncated(reply, n)
 		}
 		if delay == 0 {
 			_, _ = r.conn.WriteTo(reply, from)
@@ -111,7 +161,7 @@ func (r *dnsResponder) reply(query []byte) ([]byte, time.Duration) {
 		answer = dnsAnswer{rcode: dnsNXDomain}
 	}
 	// Header: the query's ID and RD bit; QR, AA and RA set; one question.
-	reply := []byte{query[0], query[1], 0x84 | query[2]&0x01, 0x80 | byte(answer.rcode), 0, 1, 0, byte(len(answer.records)), 0, 0, 0, 0}
+	reply := []byte{query[0], query[1], 0x84 | query[2]&0x01, 0x80 | byte(answer.rcode), 0, 1, byte(len(answer.records) >> 8), byte(len(answer.records)), 0, 0, 0, 0}
 	reply = append(reply, query[12:end]...)
 	for _, rdata := range answer.records {
 		reply = append(reply, 0xc0, 12) // the question's name
@@ -121,6 +171,15 @@ func (r *dnsResponder) reply(query []byte) ([]byte, time.Duration) {
 		reply = append(reply, rdata...)
 	}
 	return reply, answer.delay
+}
+
+// truncated returns the header and question of reply (the query's first n bytes
+// long) with the TC bit set and no answers: the resolver then asks over TCP.
+func truncated(reply []byte, n int) []byte {
+	short := append([]byte{}, reply[:n]...)
+	short[2] |= 0x02
+	short[6], short[7] = 0, 0
+	return short
 }
 
 // questions returns the questions asked so far, sorted and without repeats.
@@ -151,6 +210,9 @@ func srvRecord(port int, target string) []byte {
 	rdata := []byte{0, 10, 0, 10} // priority, weight
 	rdata = binary.BigEndian.AppendUint16(rdata, uint16(port))
 	for _, label := range strings.Split(strings.TrimSuffix(target, "."), ".") {
+		if label == "" {
+			continue // the root, "."
+		}
 		rdata = append(rdata, byte(len(label)))
 		rdata = append(rdata, label...)
 	}
@@ -235,6 +297,28 @@ func TestDNSOnlyAuthoritativeAnswersChangeMembers(t *testing.T) {
 			want: "pos-0.pos.example=http://10.0.0.1:8080",
 		},
 		{
+			name:   "SRV target '.' means the service is not available",
+			lookup: "_http._tcp.pos.example",
+			answers: map[string]dnsAnswer{
+				srvName + " 33":         srv(".", "pos-0.pos.example."),
+				"pos-0.pos.example. 1":  addresses("10.0.0.1"),
+				"pos-0.pos.example. 28": noData,
+			},
+			want: "pos-0.pos.example=http://10.0.0.1:8080",
+		},
+		{
+			name:    "an SRV answer that never comes keeps the last list",
+			lookup:  "_http._tcp.pos.example",
+			answers: map[string]dnsAnswer{srvName + " 33": {records: srv("pos-0.pos.example.").records, delay: 2 * time.Second}},
+			want:    "keep",
+		},
+		{
+			name:    "an A answer that never comes keeps the last list",
+			lookup:  "pos.example",
+			answers: map[string]dnsAnswer{"pos.example. 1": {records: addresses("10.0.0.1").records, delay: 2 * time.Second}, "pos.example. 28": noData},
+			want:    "keep",
+		},
+		{
 			name:    "A and AAAA records",
 			lookup:  "pos.example",
 			answers: map[string]dnsAnswer{"pos.example. 1": addresses("10.0.0.2", "10.0.0.1"), "pos.example. 28": addresses("fd00::1")},
@@ -256,7 +340,7 @@ func TestDNSOnlyAuthoritativeAnswersChangeMembers(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			responder := newDNSResponder(t, tt.answers)
-			src, err := newDNSSource("dns", &DNSDiscovery{Name: tt.lookup, Port: portFor(tt.lookup), Resolver: responder.conn.LocalAddr().String()})
+			src, err := newDNSSource("dns", &DNSDiscovery{Name: tt.lookup, Port: portFor(tt.lookup), Interval: "500ms", Resolver: responder.conn.LocalAddr().String()})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -288,4 +372,68 @@ func portFor(name string) string {
 		return ""
 	}
 	return "80"
+}
+
+// TestSRVDotTargetIsNoMember: without a resolver of its own, an SRV target
+// of "." would become a member named "" at http://:8080.
+func TestSRVDotTargetIsNoMember(t *testing.T) {
+	for _, targets := range [][]string{{"."}, {".", "pos-0.pos.example."}} {
+		var records [][]byte
+		for _, target := range targets {
+			records = append(records, srvRecord(8080, target))
+		}
+		responder := newDNSResponder(t, map[string]dnsAnswer{"_http._tcp.pos.example. 33": {records: records}})
+		src, err := newDNSSource("dns", &DNSDiscovery{Name: "_http._tcp.pos.example"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		src.resolver = responder.resolver() // the SRV lookup only: the targets are not resolved
+		members, ok := src.lookup(context.Background())
+		if !ok || len(members) != len(targets)-1 {
+			t.Fatalf("targets %q: members %v (ok %v), want %d", targets, members, ok, len(targets)-1)
+		}
+		for _, m := range members {
+			if m.Name == "" || strings.Contains(m.URL, "//:") {
+				t.Errorf("targets %q: member %+v", targets, m)
+			}
+		}
+	}
+}
+
+// TestManySRVTargetsResolveWithinAnInterval: 1,000 targets whose every answer takes
+// 25 ms resolve within one 2 s interval, and so do 24 within 1 s.
+func TestManySRVTargetsResolveWithinAnInterval(t *testing.T) {
+	for _, tc := range []struct {
+		targets  int
+		interval time.Duration
+	}{{24, time.Second}, {1000, 2 * time.Second}} {
+		answers := map[string]dnsAnswer{}
+		var srv dnsAnswer
+		for i := 0; i < tc.targets; i++ {
+			target := fmt.Sprintf("pos-%d.pos.example.", i)
+			srv.records = append(srv.records, srvRecord(8080, target))
+			answers[target+" 1"] = dnsAnswer{records: [][]byte{ipRecord(fmt.Sprintf("10.0.%d.%d", i/250, i%250+1))}, delay: 25 * time.Millisecond}
+			answers[target+" 28"] = dnsAnswer{delay: 25 * time.Millisecond}
+		}
+		answers["_http._tcp.pos.example. 33"] = srv
+		responder := newDNSResponder(t, answers)
+		src, err := newDNSSource("dns", &DNSDiscovery{Name: "_http._tcp.pos.example", Interval: tc.interval.String(), Resolver: responder.conn.LocalAddr().String()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		started := time.Now()
+		members, ok := src.lookup(context.Background())
+		if took := time.Since(started); !ok || len(members) != tc.targets || took > tc.interval {
+			t.Errorf("%d targets at 25 ms an answer: %d members (ok %v) after %v, want all within %v", tc.targets, len(members), ok, took, tc.interval)
+		}
+	}
+}
+
+// resolver returns a resolver that asks the responder only.
+func (r *dnsResponder) resolver() *net.Resolver {
+	address := r.conn.LocalAddr().String()
+	return &net.Resolver{PreferGo: true, StrictErrors: true, Dial: func(ctx context.Context, network, _ string) (net.Conn, error) {
+		var d net.Dialer
+		return d.DialContext(ctx, network, address)
+	}}
 }

@@ -75,6 +75,7 @@ type affinityConfig struct {
 	RebalanceGrace         string   `json:"rebalanceGrace,omitempty"`
 	StompConnectPaths      []string `json:"stompConnectPaths,omitempty"`
 	StompDeviceIDHeader    string   `json:"stompDeviceIdHeader,omitempty"`
+	ResponseStamp          string   `json:"responseStamp,omitempty"`
 }
 
 // payload hands Traefik configuration that is already encoded.

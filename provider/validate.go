@@ -40,6 +40,11 @@ func buildApps(cfg *Config) ([]*appSpec, error) {
 		if seen[spec.name] {
 			return nil, fmt.Errorf("%s.name: duplicate app name %q", key, spec.name)
 		}
+		for _, other := range specs {
+			if err := namesOverlap(spec.name, other.name); err != nil {
+				return nil, fmt.Errorf("%s.name: %w", key, err)
+			}
+		}
 		seen[spec.name] = true
 		specs = append(specs, spec)
 	}
@@ -155,7 +160,21 @@ func buildOptions(app *App) affinityConfig {
 		RebalanceGrace:         strings.TrimSpace(app.RebalanceGrace),
 		StompConnectPaths:      splitList(app.StompConnectPaths),
 		StompDeviceIDHeader:    strings.TrimSpace(app.StompDeviceIDHeader),
+		ResponseStamp:          strings.TrimSpace(app.ResponseStamp),
 	}
+}
+
+// namesOverlap refuses two app names of which one is the other followed by '-': the
+// objects of the longer could take the names of the shorter's member services (app
+// pos with member cx, and app pos-cx, would both emit service pos-cx).
+func namesOverlap(a, b string) error {
+	if strings.HasPrefix(a, b+"-") {
+		a, b = b, a
+	}
+	if strings.HasPrefix(b, a+"-") {
+		return fmt.Errorf("apps %q and %q: the generated service names of %q start with %q, so they could collide with the services of %q's members; rename one", a, b, b, a+"-", a)
+	}
+	return nil
 }
 
 // validName reports whether s is usable in object and cookie names.
@@ -172,7 +191,15 @@ func validName(s string) bool {
 	return true
 }
 
-// parseInterval reads a duration such as "5s"; a bare number means seconds.
+// Bounds of an interval or timeout: below the lower one no lookup or probe completes,
+// and past the upper one a bare number of seconds would wrap around.
+const (
+	minInterval = 10 * time.Millisecond
+	maxInterval = 24 * time.Hour
+)
+
+// parseInterval reads a duration such as "5s"; a bare number means seconds. It refuses
+// values outside [minInterval, maxInterval].
 func parseInterval(s string, fallback time.Duration) (time.Duration, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
@@ -180,14 +207,17 @@ func parseInterval(s string, fallback time.Duration) (time.Duration, error) {
 	}
 	d, err := time.ParseDuration(s)
 	if err != nil {
-		seconds, atoiErr := strconv.Atoi(s)
-		if atoiErr != nil {
+		seconds, atoiErr := strconv.ParseInt(s, 10, 64)
+		if atoiErr != nil && !errors.Is(atoiErr, strconv.ErrRange) {
 			return 0, err
 		}
-		d = time.Duration(seconds) * time.Second
+		d = maxInterval + 1
+		if atoiErr == nil && seconds <= int64(maxInterval/time.Second) {
+			d = time.Duration(seconds) * time.Second
+		}
 	}
-	if d <= 0 {
-		return 0, fmt.Errorf("%q is not positive", s)
+	if d < minInterval || d > maxInterval {
+		return 0, fmt.Errorf("%q is outside %v to %v", s, minInterval, maxInterval)
 	}
 	return d, nil
 }
