@@ -18,34 +18,34 @@ import (
 
 // Affinity is the middleware handler.
 type Affinity struct {
-	next              http.Handler
-	pathPattern       *regexp.Regexp // a prefix, its segments with any ';' parameters, then the device segment as group 1
-	plainPattern      *regexp.Regexp // a prefix without parameters, then the device segment
-	deviceHeader      string         // canonical key, or "" when not configured
-	deviceQuery       string         // query parameter name, or "" when not configured
-	deviceQueryKey    string         // deviceQuery as PHP files it (phpName)
-	deviceQueryStem   string         // the part of deviceQuery every spelling holds
-	affinityHeader    string
-	forgedHeaders     []string // other spellings a backend may read as affinityHeader or deviceHeader
-	cookieName        string
-	roundRobinBad     bool
-	placement         string
-	settings          *settings
-	names             []string
-	cookies           []string   // per member: "cookieName=stickyValue"
-	cookieValues      [][]string // per member: the Cookie header of a request without cookies
-	cookiesFirst      []string   // per member: "cookieName=stickyValue; ", put before the client's
-	headerOrQuery     bool       // a device-ID header or query parameter is configured
-	stompPaths        map[string]bool
-	stompDeviceHeader string
-	count             uint64
-	live              *liveStores
-	routes            *routeCache
-	turn              *atomic.Uint64 // the round-robin turn, kept across rebuilds with the live stores
-	responseStamp     string
-	serveUnmatched    func(http.ResponseWriter, *http.Request)         // a path under no prefix
-	serveNoDevice     func(http.ResponseWriter, *http.Request)         // a request that names no device
-	serveMatched      func(http.ResponseWriter, *http.Request, string) // a plain path's device
+	next               http.Handler
+	pathPattern        *regexp.Regexp // a prefix, its segments with any ';' parameters, then the device segment as group 1
+	plainPattern       *regexp.Regexp // a prefix without parameters, then the device segment
+	deviceHeader       string         // canonical key, or "" when not configured
+	deviceQuery        string         // query parameter name, or "" when not configured
+	deviceQueryPattern *regexp.Regexp // every spelling of deviceQuery, in an encoded query
+	deviceQueryStem    string         // the part of deviceQuery every spelling holds
+	affinityHeader     string
+	forgedHeaders      []string // other spellings a backend may read as affinityHeader or deviceHeader
+	cookieName         string
+	roundRobinBad      bool
+	placement          string
+	settings           *settings
+	names              []string
+	cookies            []string   // per member: "cookieName=stickyValue"
+	cookieValues       [][]string // per member: the Cookie header of a request without cookies
+	cookiesFirst       []string   // per member: "cookieName=stickyValue; ", put before the client's
+	headerOrQuery      bool       // a device-ID header or query parameter is configured
+	stompPaths         map[string]bool
+	stompDeviceHeader  string
+	count              uint64
+	live               *liveStores
+	routes             *routeCache
+	turn               *atomic.Uint64 // the round-robin turn, kept across rebuilds with the live stores
+	responseStamp      string
+	serveUnmatched     func(http.ResponseWriter, *http.Request)         // a path under no prefix
+	serveNoDevice      func(http.ResponseWriter, *http.Request)         // a request that names no device
+	serveMatched       func(http.ResponseWriter, *http.Request, string) // a plain path's device
 }
 
 // New builds the middleware. Traefik calls it on every dynamic configuration change,
@@ -59,24 +59,24 @@ func New(ctx context.Context, next http.Handler, config *Config, name string) (h
 		return &noMembers{next: next, affinityHeader: s.affinityHeader, forgedHeaders: s.forgedHeaders, cookieName: s.cookieName}, nil
 	}
 	a := &Affinity{
-		next:              next,
-		pathPattern:       prefixPattern(s.prefixes, true),
-		plainPattern:      prefixPattern(s.prefixes, false),
-		deviceHeader:      s.deviceHeader,
-		deviceQuery:       s.deviceQuery,
-		deviceQueryKey:    phpName(s.deviceQuery),
-		deviceQueryStem:   queryStem(s.deviceQuery),
-		affinityHeader:    s.affinityHeader,
-		forgedHeaders:     s.forgedHeaders,
-		cookieName:        s.cookieName,
-		roundRobinBad:     s.roundRobinBad,
-		placement:         s.placement(),
-		responseStamp:     s.responseStamp,
-		settings:          s,
-		names:             s.picker.Members(),
-		headerOrQuery:     s.deviceHeader != "" || s.deviceQuery != "",
-		stompPaths:        s.stompPaths,
-		stompDeviceHeader: s.stompDeviceHeader,
+		next:               next,
+		pathPattern:        prefixPattern(s.prefixes, true),
+		plainPattern:       prefixPattern(s.prefixes, false),
+		deviceHeader:       s.deviceHeader,
+		deviceQuery:        s.deviceQuery,
+		deviceQueryPattern: queryNamePattern(s.deviceQuery),
+		deviceQueryStem:    queryStem(s.deviceQuery),
+		affinityHeader:     s.affinityHeader,
+		forgedHeaders:      s.forgedHeaders,
+		cookieName:         s.cookieName,
+		roundRobinBad:      s.roundRobinBad,
+		placement:          s.placement(),
+		responseStamp:      s.responseStamp,
+		settings:           s,
+		names:              s.picker.Members(),
+		headerOrQuery:      s.deviceHeader != "" || s.deviceQuery != "",
+		stompPaths:         s.stompPaths,
+		stompDeviceHeader:  s.stompDeviceHeader,
 	}
 	for _, n := range a.names {
 		pair := s.cookieName + "=" + StickyValue(n)

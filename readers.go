@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 
 	"github.com/storeaffinity/storeaffinity/hashing"
@@ -21,7 +22,7 @@ var (
 	errBadPathEncoding  = errors.New("device ID has a bad percent-encoding")
 	errDeviceIDTooLong  = fmt.Errorf("device ID longer than %d bytes", hashing.MaxDeviceIDLength)
 	errHeaderRepeated   = errors.New("the device-ID header is repeated with different values")
-	errQueryParamRepeat = errors.New("the device-ID query parameter is repeated with different values")
+	errQueryParamRepeat = fmt.Errorf("the device-ID query parameter is repeated with different values, or more than %d times", maxDeviceQueryValues)
 	errEncodedPrefix    = errors.New("the path is under a device-affinity prefix only once percent-decoded")
 	errPathParameters   = errors.New("the device ID in the path carries ';' parameters")
 	errEncodedSlash     = errors.New("the device ID in the path holds an encoded '/'")
@@ -40,7 +41,7 @@ func (a *Affinity) headerOrQueryDeviceID(req *http.Request) (deviceID string, fo
 	if a.deviceQuery == "" || req.URL.RawQuery == "" || !mayCarryQuery(req.URL.RawQuery, a.deviceQueryStem) {
 		return deviceID, found, nil
 	}
-	fromQuery, err := queryDeviceID(req.URL.RawQuery, a.deviceQuery, a.deviceQueryKey, a.deviceQueryStem)
+	fromQuery, err := queryDeviceID(req.URL.RawQuery, a.deviceQueryPattern)
 	switch {
 	case err != nil:
 		return "", true, err
@@ -84,14 +85,17 @@ func pathDeviceID(segment string) (string, error) {
 	return decoded, nil
 }
 
+// pathParameter is a ';' path parameter, up to the end of its segment.
+var pathParameter = regexp.MustCompile(`;[^/]*`)
+
 // servletPath returns a path as sent the way servlet containers read it: each
-// segment's ';' parameters removed, then percent-decoded ("" when it cannot be).
+// segment's ';' parameters removed, then percent-decoded ("" when it cannot be). Both
+// steps are single compiled calls: a path can hold half a million segments.
 func servletPath(escaped string) string {
-	segments := strings.Split(escaped, "/")
-	for i, segment := range segments {
-		segments[i], _, _ = strings.Cut(segment, ";")
+	if strings.IndexByte(escaped, ';') >= 0 {
+		escaped = pathParameter.ReplaceAllLiteralString(escaped, "")
 	}
-	decoded, err := url.PathUnescape(strings.Join(segments, "/"))
+	decoded, err := url.PathUnescape(escaped)
 	if err != nil {
 		return ""
 	}
@@ -109,11 +113,17 @@ func mayCarryQuery(rawQuery, stem string) bool {
 	return strings.Contains(rawQuery, stem) || strings.IndexByte(rawQuery, '%') >= 0
 }
 
-// queryDeviceID returns the device ID of the query parameter name, in every spelling
-// that a common backend reads as name, decoded as url.ParseQuery decodes it, or ""
-// when there is none. A query with more parameters than it reads is refused: the
-// backend may read a device ID in it.
-func queryDeviceID(rawQuery, name, phpKey, stem string) (string, error) {
+// maxDeviceQueryValues bounds the values of the device-ID parameter, in all its
+// spellings, that a query may carry.
+const maxDeviceQueryValues = 8
+
+// queryDeviceID returns the device ID of the query parameter that pattern
+// (queryNamePattern) matches in every spelling, decoded as url.ParseQuery decodes it,
+// or "" when there is none. A query with more parameters than it reads is refused: the
+// backend may read a device ID in it. The query is parsed, re-encoded and matched in
+// compiled calls: under Yaegi, a loop over a thousand parameters would cost
+// milliseconds.
+func queryDeviceID(rawQuery string, pattern *regexp.Regexp) (string, error) {
 	if strings.Count(rawQuery, "&")+strings.Count(rawQuery, ";") >= maxQueryParameters {
 		return "", errQueryTooLong
 	}
@@ -121,28 +131,43 @@ func queryDeviceID(rawQuery, name, phpKey, stem string) (string, error) {
 	// they are by Traefik's proxy, which forwards the query re-encoded without them.
 	// Past its limit of parameters it reads none at all, hence the bound above.
 	values, _ := url.ParseQuery(rawQuery)
-	found := values[name]
-	for key, v := range values {
-		if key != name && strings.Contains(key, stem) && phpName(key) == phpKey {
-			found = append(found, v...)
-		}
+	matches := pattern.FindAllStringSubmatch(values.Encode(), maxDeviceQueryValues+1)
+	if len(matches) > maxDeviceQueryValues {
+		return "", errQueryParamRepeat
 	}
-	return single(found, errQueryParamRepeat)
+	deviceID := ""
+	for i, m := range matches {
+		value, _ := url.QueryUnescape(m[1]) // Encode wrote it
+		if i > 0 && value != deviceID {
+			return "", errQueryParamRepeat
+		}
+		deviceID = value
+	}
+	return deviceID, nil
 }
 
-// phpName returns a query parameter name as PHP files it: leading spaces dropped, an
-// array's name before its '[', then ' ', '.' and a '[' without a ']' read as '_'. So
-// PHP reads ?device.id=, ?device+id= and ?device[id= as device_id.
-func phpName(name string) string {
-	name = strings.TrimLeft(name, " ")
-	if i := strings.IndexByte(name, '['); i >= 0 {
-		if strings.IndexByte(name[i:], ']') >= 0 {
-			name = name[:i]
-		} else {
-			name = name[:i] + "_" + name[i+1:]
+// queryNamePattern matches, in a query as url.Values.Encode writes it, every
+// parameter that a common backend reads as name, and captures its value: the name
+// itself, and PHP's spellings of it. PHP drops leading spaces, reads ' ', '.' and a
+// '[' without a ']' as '_', and files name[...] under name: so with name device_id,
+// ?device.id=, ?device+id= and ?device[id= carry the device ID too.
+func queryNamePattern(name string) *regexp.Regexp {
+	var b strings.Builder
+	b.WriteString(`(?:^|&)\+*`)
+	for _, c := range phpName(name) {
+		if c == '_' {
+			b.WriteString(`(?:_|\.|\+|%5B)`)
+			continue
 		}
+		b.WriteString(regexp.QuoteMeta(url.QueryEscape(string(c))))
 	}
-	return strings.NewReplacer(" ", "_", ".", "_").Replace(name)
+	b.WriteString(`(?:%5B[^=&]*%5D[^=&]*)?=([^&]*)`)
+	return regexp.MustCompile(b.String())
+}
+
+// phpName returns a query parameter name with '.' read as '_', as PHP reads it.
+func phpName(name string) string {
+	return strings.ReplaceAll(name, ".", "_")
 }
 
 // queryStem returns the part of a query parameter name that every spelling of it

@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/storeaffinity/storeaffinity/demo/stack"
 )
@@ -79,4 +81,46 @@ func TestAllocationsPerRequestStayInBudget(t *testing.T) {
 			t.Errorf("%s: %.0f allocations per request, over the budget of %.0f", tc.name, got, allocBudget[tc.name])
 		}
 	}
+}
+
+// TestLongRequestsCostAConstant holds requests of a megabyte, shaped to make an
+// interpreted loop run once per segment or parameter, to a constant number of
+// allocations under Yaegi: the long work stays in compiled calls, or is bounded.
+func TestLongRequestsCostAConstant(t *testing.T) {
+	const budget = 3000
+	i := newInterpreter(t, stack.MiddlewareModule)
+	config := benchConfig(3)
+	config["deviceIdQuery"] = "device_id"
+	h, err := interpretedBuilder(t, i, "storeaffinity")(context.Background(), noop, config, "allocs-long")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct{ name, target string }{
+		{"an encoded path of 500,000 segments", "/x%2F" + strings.Repeat("/a", 500000)},
+		{"an encoded path of 250,000 segments with ';' parameters", "/x%2F" + strings.Repeat("/a;b", 250000)},
+		{"a query of 999 names like the device-ID name's", "/api/catalog?" + manyNames(998) + "device_id=00123-001"},
+		{"a query past the bound of parameters", "/api/catalog?device_id=00123-001" + strings.Repeat("&", 100000)},
+	}
+	for _, tc := range cases {
+		req := httptest.NewRequest(http.MethodGet, tc.target, nil)
+		rw := httptest.NewRecorder()
+		started := time.Now()
+		got := testing.AllocsPerRun(2, func() {
+			r := req.Clone(context.Background())
+			h.ServeHTTP(rw, r)
+		})
+		t.Logf("%s: %.0f allocations, %v a request", tc.name, got, time.Since(started)/3)
+		if got > budget {
+			t.Errorf("%s: %.0f allocations per request under Yaegi, over the constant %d", tc.name, got, budget)
+		}
+	}
+}
+
+// manyNames returns n distinct query parameters whose names start as device_id's do.
+func manyNames(n int) string {
+	var b strings.Builder
+	for k := 0; k < n; k++ {
+		fmt.Fprintf(&b, "device.x%d=1&", k)
+	}
+	return b.String()
 }
