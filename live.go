@@ -146,10 +146,16 @@ func (ls *liveStores) release(store string, life *storeLife) {
 	ls.mu.Unlock()
 }
 
-// LiveStores returns how many stores have live requests tracked under this
-// middleware's name now: a store is tracked only while one of its requests is open.
-func (a *Affinity) LiveStores() int {
-	a.live.mu.Lock()
-	defer a.live.mu.Unlock()
-	return len(a.live.lives)
+// LiveStores returns how many stores have live requests tracked under the middleware
+// name now: a store is tracked only while one of its requests is open.
+func LiveStores(name string) int {
+	liveMu.Lock()
+	ls := liveByName[name]
+	liveMu.Unlock()
+	if ls == nil {
+		return 0
+	}
+	ls.mu.Lock()
+	defer ls.mu.Unlock()
+	return len(ls.lives)
 }

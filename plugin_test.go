@@ -20,7 +20,7 @@ func compiled(ctx context.Context, next http.Handler, config map[string]any, nam
 }
 
 func TestBehaviourCompiled(t *testing.T) {
-	behaviour.Run(t, compiled)
+	behaviour.Run(t, compiled, storeaffinity.LiveStores)
 }
 
 func TestStickyValueMatchesTraefik(t *testing.T) {

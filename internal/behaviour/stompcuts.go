@@ -91,11 +91,7 @@ func sessionCut(base string, payload []byte) error {
 	return s.SendText(string(payload))
 }
 
-// liveStoreCounter is what the compiled middleware tells of its live stores; under
-// Yaegi the handler reaches the test without it.
-type liveStoreCounter interface{ LiveStores() int }
-
-func testStompCutsLeaveNothing(t *testing.T, build Builder) {
+func testStompCutsLeaveNothing(t *testing.T, build Builder, liveStores LiveStoresFunc) {
 	h := mustBuild(t, build, newStickyService(t, baseMembers), stompConfig(), "stomp-cuts")
 	server := httptest.NewUnstartedServer(h)
 	server.Config.ReadHeaderTimeout = 5 * time.Second
@@ -108,7 +104,7 @@ func testStompCutsLeaveNothing(t *testing.T, build Builder) {
 			t.Fatalf("%s: %v", c.name, err)
 		}
 	}
-	goroutines, heap := settled(t, 0, nil)
+	goroutines, heap := settled(t, 0, "", nil)
 	files := openFiles()
 	const sessions = 1000
 	var wg sync.WaitGroup
@@ -130,9 +126,8 @@ func testStompCutsLeaveNothing(t *testing.T, build Builder) {
 	for err := range errs {
 		t.Error(err)
 	}
-	counter, _ := h.(liveStoreCounter)
-	settled(t, goroutines, counter)
-	_, after := settled(t, goroutines, counter)
+	settled(t, goroutines, "stomp-cuts", liveStores)
+	_, after := settled(t, goroutines, "stomp-cuts", liveStores)
 	if now := openFiles(); now > files+8 {
 		t.Errorf("%d sessions cut at every stage left %d files open, %d before them", sessions, now, files)
 	}
@@ -151,14 +146,14 @@ func openFiles() int {
 // settled waits until the goroutines are back to at most baseline (plus the test
 // server's idle ones) and no store is tracked, then returns the goroutines and the
 // heap in use after a GC.
-func settled(t *testing.T, baseline int, counter liveStoreCounter) (int, uint64) {
+func settled(t *testing.T, baseline int, name string, liveStores LiveStoresFunc) (int, uint64) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		runtime.GC()
 		n, live := runtime.NumGoroutine(), 0
-		if counter != nil {
-			live = counter.LiveStores()
+		if liveStores != nil {
+			live = liveStores(name)
 		}
 		if baseline == 0 || (n <= baseline+4 && live == 0) {
 			var m runtime.MemStats

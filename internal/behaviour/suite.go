@@ -21,8 +21,13 @@ import (
 // over (a map decoded into the plugin's Config), with the given middleware name.
 type Builder func(ctx context.Context, next http.Handler, config map[string]any, name string) (http.Handler, error)
 
-// Run runs every behavioural case against the middleware that build makes.
-func Run(t *testing.T, build Builder) {
+// LiveStoresFunc returns how many stores have live requests tracked under a
+// middleware name: the plugin's LiveStores, compiled or interpreted.
+type LiveStoresFunc func(name string) int
+
+// Run runs every behavioural case against the middleware that build makes; liveStores
+// reads its table of live stores.
+func Run(t *testing.T, build Builder, liveStores LiveStoresFunc) {
 	t.Run("StoreDevicesShareMember", func(t *testing.T) { testStoreDevicesShareMember(t, build) })
 	t.Run("AffinityHeaderOnRequestAndResponse", func(t *testing.T) { testAffinityHeader(t, build) })
 	t.Run("StatelessRequestsRoundRobin", func(t *testing.T) { testStatelessRoundRobin(t, build) })
@@ -58,7 +63,11 @@ func Run(t *testing.T, build Builder) {
 	t.Run("BadStompSessionsGetAClearEnd", func(t *testing.T) { testBadStompSessions(t, build) })
 	t.Run("MissingStompDeviceRoundRobin", func(t *testing.T) { testMissingStompDeviceRoundRobin(t, build) })
 	t.Run("MovedStoresStompSessionEndsWith1012", func(t *testing.T) { testMovedStoreStompSessionEnds(t, build) })
-	t.Run("StompSessionsCutAtEveryStageLeaveNothing", func(t *testing.T) { testStompCutsLeaveNothing(t, build) })
+	t.Run("StompSessionsCutAtEveryStageLeaveNothing", func(t *testing.T) { testStompCutsLeaveNothing(t, build, liveStores) })
+	t.Run("PanicInNextReleasesTheStore", func(t *testing.T) { testPanicReleasesStore(t, build, liveStores) })
+	t.Run("NoMembersDropsEverySpelling", func(t *testing.T) { testNoMembersSpellings(t, build) })
+	t.Run("OutdatedInstancesLiveRequestsEnd", func(t *testing.T) { testOutdatedInstanceEnds(t, build) })
+	t.Run("StoreIDPatternChangeRoutesAnew", func(t *testing.T) { testPatternChangeRoutesAnew(t, build) })
 }
 
 // Members and cookie of the base configuration.

@@ -11,5 +11,6 @@ import (
 // interpreted by Yaegi v0.16.1, loaded and configured as Traefik loads it.
 func TestBehaviourUnderYaegi(t *testing.T) {
 	i := newInterpreter(t, stack.MiddlewareModule)
-	behaviour.Run(t, interpretedBuilder(t, i, "storeaffinity"))
+	liveStores := mustEval(t, i, "storeaffinity.LiveStores").Interface().(func(string) int)
+	behaviour.Run(t, interpretedBuilder(t, i, "storeaffinity"), liveStores)
 }
