@@ -51,6 +51,10 @@ type Config struct {
 	// RebalanceGrace is how long live requests of a moved store may go on after a
 	// membership change; "0" or "off" keeps them.
 	RebalanceGrace string `json:"rebalanceGrace,omitempty" yaml:"rebalanceGrace,omitempty"`
+	// RebalanceSpread is a window after the grace over which the moved stores' live
+	// requests end, each store at a fixed point of it, so that they do not all
+	// reconnect at once; "0" ends them all at the grace.
+	RebalanceSpread string `json:"rebalanceSpread,omitempty" yaml:"rebalanceSpread,omitempty"`
 	// StompConnectPaths are request paths whose WebSocket upgrades name their device
 	// only in the first STOMP frame (CONNECT), as the OpenPOS client's /api/websocket.
 	StompConnectPaths []string `json:"stompConnectPaths,omitempty" yaml:"stompConnectPaths,omitempty"`
@@ -69,6 +73,7 @@ func CreateConfig() *Config {
 		AffinityHeader:      "X-Store-Affinity",
 		MissingDeviceID:     missingReject,
 		RebalanceGrace:      "5s",
+		RebalanceSpread:     "0s",
 		StompDeviceIDHeader: defaultStompDeviceHeader,
 		ResponseStamp:       stampMember,
 	}
@@ -88,6 +93,7 @@ type settings struct {
 	forgedHeaders     []string
 	roundRobinBad     bool
 	grace             time.Duration
+	spread            time.Duration
 	stompPaths        map[string]bool
 	stompDeviceHeader string
 	responseStamp     string
@@ -157,6 +163,9 @@ func (c *Config) parse() (*settings, error) {
 	if s.grace, err = parseGrace(c.RebalanceGrace); err != nil {
 		return nil, err
 	}
+	if s.spread, err = parseSpread(c.RebalanceSpread); err != nil {
+		return nil, err
+	}
 	if s.stompPaths, err = parseStompPaths(splitList(c.StompConnectPaths), s.prefixes); err != nil {
 		return nil, err
 	}
@@ -175,7 +184,12 @@ func (c *Config) parse() (*settings, error) {
 // instances with the same placement route every device the same way, and share the
 // cached routes (which hold the response stamp too).
 func (s *settings) placement() string {
-	return s.strategy + "|" + s.storePattern + "|" + s.cookieName + "|" + s.responseStamp + "|" + strings.Join(s.picker.Members(), ",")
+	return s.rules() + "|" + strings.Join(s.picker.Members(), ",")
+}
+
+// rules returns everything in placement but the member list.
+func (s *settings) rules() string {
+	return s.strategy + "|" + s.storePattern + "|" + s.cookieName + "|" + s.responseStamp
 }
 
 // splitList flattens a list whose items may themselves be comma-separated, as labels
@@ -208,6 +222,22 @@ func parseGrace(value string) (time.Duration, error) {
 		return 0, fmt.Errorf("rebalanceGrace: %q is not a duration like 5s, or 0/off", value)
 	}
 	return grace, nil
+}
+
+// maxSpread bounds rebalanceSpread: past it, a moved store's devices may stay apart
+// longer than any reconnect storm lasts.
+const maxSpread = time.Hour
+
+func parseSpread(value string) (time.Duration, error) {
+	value = strings.TrimSpace(value)
+	if value == "" || value == "0" || value == "off" {
+		return 0, nil
+	}
+	spread, err := time.ParseDuration(value)
+	if err != nil || spread < 0 || spread > maxSpread {
+		return 0, fmt.Errorf("rebalanceSpread: %q is not a duration from 0 to 1h, like 30s", value)
+	}
+	return spread, nil
 }
 
 func orDefault(value, fallback string) string {

@@ -20,13 +20,16 @@ const maxTrackedStores = 200000
 type storeLife struct {
 	ctx      context.Context
 	cancel   context.CancelFunc
+	store    string
+	hash     uint64 // hashing.Hash64(store): a change scores it without hashing again
 	member   string
-	requests int // live requests holding it; guarded by liveStores.mu
+	requests int    // live requests holding it; guarded by liveStores.mu
+	ending   string // the placement that scheduled its end, or ""; guarded by liveStores.mu
 }
 
-func newStoreLife(member string) *storeLife {
+func newStoreLife(r *route) *storeLife {
 	ctx, cancel := context.WithCancel(context.Background())
-	return &storeLife{ctx: ctx, cancel: cancel, member: member}
+	return &storeLife{ctx: ctx, cancel: cancel, store: r.store, hash: r.hash, member: r.member}
 }
 
 // endAfter ends the store's live requests after grace; a zero grace keeps them.
@@ -40,11 +43,17 @@ func (l *storeLife) endAfter(grace time.Duration) {
 // middleware on every configuration change, so this state lives at package level,
 // where successive instances of the same name find it.
 type liveStores struct {
+	name string
+
 	mu        sync.Mutex
-	placement string // everything that decides a device's route, for the newest instance
+	placement string         // everything that decides a device's route, for the newest instance
+	rules     string         // the same, less the member list
+	picker    hashing.Picker // the newest instance's
 	grace     time.Duration
-	lives     map[string]*storeLife // by store
-	routes    *routeCache           // routes under placement
+	spread    time.Duration
+	lives     map[string]*storeLife            // by store
+	byMember  map[string]map[string]*storeLife // by member, then store: a change reads one member at a time
+	routes    *routeCache                      // routes under placement
 	// turn is the round-robin turn of stateless requests: kept here, it goes on where
 	// the replaced instance left it, instead of sending the first request after every
 	// rebuild to the same member.
@@ -57,64 +66,125 @@ var (
 )
 
 // trackLive returns the live stores of name and the route cache of placement, and
-// applies the newest placement: when it differs from the previous one, the live
-// requests of every store whose member changed are ended after grace. The check runs in
-// the background, so that New stays cheap.
-func trackLive(name, placement string, picker hashing.Picker, grace time.Duration) (*liveStores, *routeCache) {
+// applies the newest placement. When it differs from the previous one, the live
+// requests of every store whose member changed are ended after the grace and the
+// store's share of the spread; the stores are found in the background, so New costs
+// the same whatever the number of live stores. When only the members changed, the
+// new route cache takes over the routes of unmoved devices as they come.
+func trackLive(name, rules, placement string, picker hashing.Picker, grace, spread time.Duration) (*liveStores, *routeCache) {
 	liveMu.Lock()
 	ls := liveByName[name]
 	if ls == nil {
-		ls = &liveStores{lives: map[string]*storeLife{}}
+		ls = &liveStores{name: name, lives: map[string]*storeLife{}, byMember: map[string]map[string]*storeLife{}}
 		liveByName[name] = ls
 	}
 	liveMu.Unlock()
 
 	ls.mu.Lock()
 	defer ls.mu.Unlock()
-	ls.grace = grace
+	ls.grace, ls.spread = grace, spread
 	if ls.placement == placement {
 		return ls, ls.routes
 	}
-	ls.placement = placement
+	previous, previousRules, previousRoutes := ls.picker, ls.rules, ls.routes
+	ls.placement, ls.rules, ls.picker = placement, rules, picker
 	ls.routes = newRouteCache()
-	snapshot := make(map[string]*storeLife, len(ls.lives))
-	for store, life := range ls.lives {
-		snapshot[store] = life
+	if previous == nil {
+		return ls, ls.routes
 	}
-	go ls.endMoved(placement, picker, snapshot)
+	change := hashing.NewChange(previous, picker)
+	if previousRules == rules {
+		ls.routes.carryFrom(previousRoutes, change)
+	}
+	go ls.endMoved(placement, change, previous.Members(), time.Now())
 	return ls, ls.routes
 }
 
-// endMoved ends, after the grace period, the live requests of the stores in snapshot
-// whose member under picker differs from the one they run on.
-func (ls *liveStores) endMoved(placement string, picker hashing.Picker, snapshot map[string]*storeLife) {
-	names := picker.Members()
-	for store, life := range snapshot {
-		if names[picker.Pick(store)] == life.member {
-			continue
-		}
+// endMoved schedules the end of the live requests of every store that change moves,
+// reading the stores one old member at a time, so that the lock is never held for
+// the whole table. A newer placement stops it: that one checks every store again.
+func (ls *liveStores) endMoved(placement string, change *hashing.Change, members []string, changed time.Time) {
+	moved := 0
+	for _, member := range members {
 		ls.mu.Lock()
 		if ls.placement != placement {
 			ls.mu.Unlock()
-			return // a newer placement checks every store again
+			return
 		}
-		if ls.lives[store] == life {
-			delete(ls.lives, store)
-			life.endAfter(ls.grace)
+		lives := make([]*storeLife, 0, len(ls.byMember[member]))
+		for _, life := range ls.byMember[member] {
+			lives = append(lives, life)
+		}
+		ls.mu.Unlock()
+		var leaving []*storeLife
+		for _, life := range lives {
+			if change.Moves(life.hash, member) {
+				leaving = append(leaving, life)
+			}
+		}
+		if len(leaving) == 0 {
+			continue
+		}
+		ls.mu.Lock()
+		for _, life := range leaving {
+			if ls.lives[life.store] == life && life.ending == "" {
+				ls.scheduleEnd(life, placement, changed)
+				moved++
+			}
 		}
 		ls.mu.Unlock()
 	}
+	logChange(ls.name, change, moved, ls.grace, changed.Add(ls.grace), changed.Add(ls.grace+ls.spread))
+}
+
+// scheduleEnd ends a moved store's live requests at the grace plus its share of the
+// spread after the change: a fixed fraction of the store's hash, so that every proxy
+// ends a store at the same moment, and all its devices together. ls.mu is held.
+func (ls *liveStores) scheduleEnd(life *storeLife, placement string, changed time.Time) {
+	if ls.grace <= 0 {
+		return // rebalanceGrace off keeps live requests
+	}
+	life.ending = placement
+	at := changed.Add(ls.grace + time.Duration(float64(ls.spread)*spreadShare(life.hash)))
+	time.AfterFunc(time.Until(at), func() { ls.endIfMoved(life) })
+}
+
+// spreadShare returns a store's fixed place in the spread window, in [0, 1).
+func spreadShare(storeHash uint64) float64 {
+	x := storeHash ^ 0x9e3779b97f4a7c15 // another stream than placement's
+	x ^= x >> 31
+	x *= 0xbf58476d1ce4e5b9
+	x ^= x >> 29
+	return float64(x>>11) / (1 << 53)
+}
+
+// endIfMoved ends a store's live requests unless the newest placement puts the store
+// back on the member they run on: a member that left and came back within the grace
+// (a readiness blip, a DNS flap) ends nothing.
+func (ls *liveStores) endIfMoved(life *storeLife) {
+	ls.mu.Lock()
+	if life.ending != ls.placement {
+		if owner := ls.picker.Members()[ls.picker.PickHash(life.hash)]; owner == life.member {
+			life.ending = ""
+			ls.mu.Unlock()
+			return
+		}
+	}
+	ls.remove(life)
+	ls.mu.Unlock()
+	life.cancel()
 }
 
 // acquire returns the lifetime for a live request of store routed to member by
 // placement, and counts the request, or returns nil when no more stores can be
 // tracked. A request routed by an outdated placement (an instance Traefik is
 // replacing) gets a lifetime of its own that ends after the grace period.
-func (ls *liveStores) acquire(store, member, placement string) *storeLife {
+func (ls *liveStores) acquire(r *route, placement string) *storeLife {
+	store, member := r.store, r.member
 	ls.mu.Lock()
 	defer ls.mu.Unlock()
 	if placement != ls.placement {
-		life := newStoreLife(member)
+		life := newStoreLife(r)
 		life.endAfter(ls.grace)
 		return life
 	}
@@ -124,14 +194,18 @@ func (ls *liveStores) acquire(store, member, placement string) *storeLife {
 		return current
 	}
 	if current != nil {
-		delete(ls.lives, store)
+		ls.remove(current)
 		current.endAfter(ls.grace)
 	} else if len(ls.lives) >= maxTrackedStores {
 		return nil
 	}
-	life := newStoreLife(member)
+	life := newStoreLife(r)
 	life.requests = 1
 	ls.lives[store] = life
+	if ls.byMember[member] == nil {
+		ls.byMember[member] = map[string]*storeLife{}
+	}
+	ls.byMember[member][store] = life
 	return life
 }
 
@@ -140,10 +214,23 @@ func (ls *liveStores) acquire(store, member, placement string) *storeLife {
 func (ls *liveStores) release(store string, life *storeLife) {
 	ls.mu.Lock()
 	life.requests--
-	if life.requests <= 0 && ls.lives[store] == life {
-		delete(ls.lives, store)
+	if life.requests <= 0 {
+		ls.remove(life)
 	}
 	ls.mu.Unlock()
+}
+
+// remove stops tracking life, if it is its store's current one. ls.mu is held.
+func (ls *liveStores) remove(life *storeLife) {
+	if ls.lives[life.store] != life {
+		return
+	}
+	delete(ls.lives, life.store)
+	stores := ls.byMember[life.member]
+	delete(stores, life.store)
+	if len(stores) == 0 {
+		delete(ls.byMember, life.member)
+	}
 }
 
 // LiveStores returns how many stores have live requests tracked under the middleware

@@ -4,6 +4,8 @@ import (
 	"context"
 	"net/http"
 	"strings"
+
+	"github.com/storeaffinity/storeaffinity/hashing"
 )
 
 // The request path, top to bottom: ServeHTTP dispatches on how the path was sent and
@@ -116,7 +118,7 @@ func (a *Affinity) serveStore(rw http.ResponseWriter, req *http.Request, deviceI
 	r := c.routes[deviceID]
 	c.mu.RUnlock()
 	if r == nil {
-		if r, _ = a.newRoute(rw, req, deviceID); r == nil {
+		if r = a.firstRoute(rw, req, deviceID); r == nil {
 			return
 		}
 	}
@@ -149,7 +151,7 @@ func (a *Affinity) serveStore(rw http.ResponseWriter, req *http.Request, deviceI
 // its store moves. Everything is released in defers: Traefik's proxy panics with
 // http.ErrAbortHandler whenever a streamed response is cut.
 func (a *Affinity) serveTracked(rw http.ResponseWriter, req *http.Request, r *route) {
-	life := a.live.acquire(r.store, r.member, a.placement)
+	life := a.live.acquire(r, a.placement)
 	if life == nil {
 		a.next.ServeHTTP(rw, req) // the table is full: served, not tracked
 		return
@@ -162,6 +164,17 @@ func (a *Affinity) serveTracked(rw http.ResponseWriter, req *http.Request, r *ro
 	a.next.ServeHTTP(rw, req.WithContext(ctx))
 }
 
+// firstRoute returns the route of a device that has none cached: after a change of
+// members, an unmoved device takes over its route; any other gets a new one, or is
+// answered (nil) when its device ID is bad.
+func (a *Affinity) firstRoute(rw http.ResponseWriter, req *http.Request, deviceID string) *route {
+	if r := a.routes.carried(deviceID); r != nil {
+		return r
+	}
+	r, _ := a.newRoute(rw, req, deviceID)
+	return r
+}
+
 // newRoute computes a device's route and caches it. For a bad device ID it returns
 // why, after answering it (400, or round-robin as configured) when rw is not nil.
 func (a *Affinity) newRoute(rw http.ResponseWriter, req *http.Request, deviceID string) (*route, error) {
@@ -172,13 +185,15 @@ func (a *Affinity) newRoute(rw http.ResponseWriter, req *http.Request, deviceID 
 		}
 		return nil, err
 	}
-	i := a.settings.picker.Pick(store)
+	hash := hashing.Hash64(store)
+	i := a.settings.picker.PickHash(hash)
 	r := &route{
 		cookie:      a.cookies[i],
 		cookieValue: a.cookieValues[i],
 		cookieFirst: a.cookiesFirst[i],
 		stamp:       []string{"store=" + store + "; member=" + a.names[i]},
 		store:       store,
+		hash:        hash,
 		member:      a.names[i],
 	}
 	switch a.responseStamp {

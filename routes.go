@@ -18,6 +18,7 @@ type route struct {
 	stamp       []string // the affinity header, "store=<id>; member=<name>", shared
 	shown       []string // the affinity header the client gets (responseStamp), nil for none
 	store       string
+	hash        uint64 // hashing.Hash64(store)
 	member      string
 }
 
@@ -26,9 +27,44 @@ type route struct {
 type routeCache struct {
 	mu     sync.RWMutex
 	routes map[string]*route
+	// previous is the cache of the placement before, whose routes of unmoved stores
+	// this one takes over as their devices come (only the members changed); nil once
+	// the next change comes, so that caches never chain.
+	previous *routeCache
+	change   *hashing.Change
 }
 
 func newRouteCache() *routeCache { return &routeCache{routes: map[string]*route{}} }
+
+// carryFrom lets c take over previous's routes of the stores that change leaves where
+// they are.
+func (c *routeCache) carryFrom(previous *routeCache, change *hashing.Change) {
+	// One assignment a statement: Yaegi v0.16.1 panics on a multiple one of nils.
+	previous.mu.Lock()
+	previous.previous = nil
+	previous.mu.Unlock()
+	c.previous = previous
+	c.change = change
+}
+
+// carried returns the route of deviceID under the placement before the last change
+// of members when its store did not move, and caches it; or nil.
+func (c *routeCache) carried(deviceID string) *route {
+	c.mu.RLock()
+	previous := c.previous
+	c.mu.RUnlock()
+	if previous == nil {
+		return nil
+	}
+	previous.mu.RLock()
+	r := previous.routes[deviceID]
+	previous.mu.RUnlock()
+	if r == nil || c.change.Moves(r.hash, r.member) { // c.change is set before c is shared
+		return nil
+	}
+	c.put(deviceID, r)
+	return r
+}
 
 func (c *routeCache) put(deviceID string, r *route) {
 	c.mu.Lock()

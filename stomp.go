@@ -136,6 +136,9 @@ func (a *Affinity) stompRoute(headers string) (r *route, refusal *stompError, al
 	if r != nil {
 		return r, nil, false
 	}
+	if r = a.routes.carried(deviceID); r != nil {
+		return r, nil, false
+	}
 	if r, err = a.newRoute(nil, nil, deviceID); err != nil {
 		return nil, stompRefusal(closePolicy, err.Error()), false
 	}
@@ -163,7 +166,7 @@ func (a *Affinity) prepareStomp(req *http.Request, cookies []string, pair, proto
 // serveStompTracked serves a routed session as a live request of its store: when the
 // store moves, its context ends, and the proxy closes the backend's side.
 func (a *Affinity) serveStompTracked(w *stompWriter, req *http.Request, r *route) {
-	life := a.live.acquire(r.store, r.member, a.placement)
+	life := a.live.acquire(r, a.placement)
 	if life == nil {
 		a.next.ServeHTTP(w, req)
 		return

@@ -148,3 +148,37 @@ func TestNewRejectsBadMembers(t *testing.T) {
 		t.Errorf("unknown strategy: error %v", err)
 	}
 }
+
+// TestChangeMovesExactlyThePickedStores compares Change.Moves, which scores only the
+// added members, with picking every store again over the whole new list.
+func TestChangeMovesExactlyThePickedStores(t *testing.T) {
+	stores := storeIDs(20000)
+	cases := []struct {
+		strategy string
+		from, to []string
+	}{
+		{StrategyRendezvous, memberList(3), memberList(4)},
+		{StrategyRendezvous, memberList(100), memberList(101)},
+		{StrategyRendezvous, memberList(4), memberList(3)},
+		{StrategyRendezvous, []string{"pos-0", "pos-1", "pos-2"}, []string{"pos-0", "pos-2", "pos-3", "pos-4"}},
+		{StrategyModulo, memberList(3), memberList(4)},
+	}
+	for _, tc := range cases {
+		from, to := mustPicker(t, tc.strategy, tc.from), mustPicker(t, tc.strategy, tc.to)
+		change := NewChange(from, to)
+		moved := 0
+		for _, store := range stores {
+			owner := from.Members()[from.Pick(store)]
+			want := to.Members()[to.Pick(store)] != owner
+			if got := change.Moves(Hash64(store), owner); got != want {
+				t.Fatalf("%s %d -> %d members: store %s moves %v, want %v", tc.strategy, len(tc.from), len(tc.to), store, got, want)
+			}
+			if want {
+				moved++
+			}
+		}
+		if moved == 0 {
+			t.Errorf("%s %d -> %d members: no store moved", tc.strategy, len(tc.from), len(tc.to))
+		}
+	}
+}

@@ -10,7 +10,12 @@ func newModulo(names []string) *modulo { return &modulo{names: names} }
 
 func (m *modulo) Members() []string { return m.names }
 
-func (m *modulo) Pick(store string) int { return int(Hash64(store) % uint64(len(m.names))) }
+func (m *modulo) Strategy() string { return StrategyModulo }
+
+func (m *modulo) Pick(store string) int { return m.PickHash(Hash64(store)) }
+
+// PickHash is Pick for a store whose Hash64 is h.
+func (m *modulo) PickHash(h uint64) int { return int(h % uint64(len(m.names))) }
 
 // Rank starts at the store's member and continues in sorted order, wrapping around.
 func (m *modulo) Rank(store string) []int {

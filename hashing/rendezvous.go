@@ -21,10 +21,14 @@ func newRendezvous(names []string) *rendezvous {
 
 func (r *rendezvous) Members() []string { return r.names }
 
+func (r *rendezvous) Strategy() string { return StrategyRendezvous }
+
 // Pick computes the scores inline: under Yaegi a function call costs more than the
 // arithmetic, and Pick runs once per member for each new device.
-func (r *rendezvous) Pick(store string) int {
-	h := Hash64(store)
+func (r *rendezvous) Pick(store string) int { return r.PickHash(Hash64(store)) }
+
+// PickHash is Pick for a store whose Hash64 is h.
+func (r *rendezvous) PickHash(h uint64) int {
 	best, bestScore := 0, uint64(0)
 	for i, seed := range r.seeds {
 		x := h ^ seed // mix(h ^ seed), written out

@@ -17,8 +17,12 @@ type Picker interface {
 	Members() []string
 	// Pick returns the index of the store's member.
 	Pick(store string) int
+	// PickHash is Pick for a store whose Hash64 is storeHash.
+	PickHash(storeHash uint64) int
 	// Rank returns every member index, best first; failover uses the next-ranked member.
 	Rank(store string) []int
+	// Strategy returns the strategy's name.
+	Strategy() string
 }
 
 // New returns the picker of the named strategy ("" means rendezvous) over the member

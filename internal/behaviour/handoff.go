@@ -1,0 +1,74 @@
+package behaviour
+
+import (
+	"testing"
+	"time"
+)
+
+// Live handoff at scale: blips forgiven, ends spread over a window.
+
+func testBlipsAreForgiven(t *testing.T, build Builder) {
+	const grace = 400 * time.Millisecond
+	live := &liveRequests{ended: map[string]time.Time{}}
+	config := baseConfig()
+	config["rebalanceGrace"] = grace.String()
+	h := mustBuild(t, build, live, config, "live-blip")
+	stores := storeNames(60)
+	live.open(h, stores)
+	defer live.closeAll()
+	// pos-1 leaves and comes back within 100 ms: a readiness blip.
+	config["members"] = []any{"pos-0", "pos-2"}
+	mustBuild(t, build, live, config, "live-blip")
+	time.Sleep(100 * time.Millisecond)
+	config["members"] = []any{"pos-0", "pos-1", "pos-2"}
+	mustBuild(t, build, live, config, "live-blip")
+	time.Sleep(grace + 500*time.Millisecond)
+	for _, store := range stores {
+		if _, ok := live.endedAt(store); ok {
+			t.Errorf("store %s was ended by a member that left and came back within the grace", store)
+		}
+	}
+}
+
+func testSpreadEndsOverTheWindow(t *testing.T, build Builder) {
+	const grace, spread = 100 * time.Millisecond, 1500 * time.Millisecond
+	live := &liveRequests{ended: map[string]time.Time{}}
+	config := baseConfig()
+	config["rebalanceGrace"] = grace.String()
+	config["rebalanceSpread"] = spread.String()
+	h := mustBuild(t, build, live, config, "live-spread")
+	stores := storeNames(120)
+	live.open(h, stores)
+	defer live.closeAll()
+	scaled := append(append([]string{}, baseMembers...), "pos-3")
+	var moved []string
+	for _, store := range stores {
+		if expectedMember(t, "", baseMembers, store) != expectedMember(t, "", scaled, store) {
+			moved = append(moved, store)
+		}
+	}
+	config["members"] = scaled
+	changed := time.Now()
+	mustBuild(t, build, live, config, "live-spread")
+	time.Sleep(grace + spread + 500*time.Millisecond)
+	first, last := time.Duration(1<<62), time.Duration(0)
+	for _, store := range moved {
+		at, ok := live.endedAt(store)
+		if !ok {
+			t.Fatalf("moved store %s did not end within the grace and the spread", store)
+		}
+		elapsed := at.Sub(changed)
+		if elapsed < grace-20*time.Millisecond || elapsed > grace+spread+300*time.Millisecond {
+			t.Errorf("store %s ended %v after the change, outside the %v grace and %v spread", store, elapsed, grace, spread)
+		}
+		if elapsed < first {
+			first = elapsed
+		}
+		if elapsed > last {
+			last = elapsed
+		}
+	}
+	if last-first < spread/2 {
+		t.Errorf("%d moved stores ended between %v and %v after the change: not spread over %v", len(moved), first, last, spread)
+	}
+}
