@@ -3,6 +3,7 @@ package storeaffinity
 import (
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -189,7 +190,8 @@ func (s *settings) placement() string {
 
 // rules returns everything in placement but the member list.
 func (s *settings) rules() string {
-	return s.strategy + "|" + s.storePattern + "|" + s.cookieName + "|" + s.responseStamp
+	// Quoted: a pattern or a cookie name may hold any separator.
+	return strconv.Quote(s.strategy) + strconv.Quote(s.storePattern) + strconv.Quote(s.cookieName) + strconv.Quote(s.responseStamp)
 }
 
 // splitList flattens a list whose items may themselves be comma-separated, as labels

@@ -27,6 +27,7 @@ var (
 	errPathParameters   = errors.New("the device ID in the path carries ';' parameters")
 	errEncodedSlash     = errors.New("the device ID in the path holds an encoded '/'")
 	errQueryTooLong     = fmt.Errorf("the query has %d parameters or more", maxQueryParameters)
+	errQueryBadEscape   = errors.New("the query has a bad percent-escape, which backends read differently")
 )
 
 // headerOrQueryDeviceID returns the device ID that the header or the query carries,
@@ -124,13 +125,22 @@ const maxDeviceQueryValues = 8
 // compiled calls: under Yaegi, a loop over a thousand parameters would cost
 // milliseconds.
 func queryDeviceID(rawQuery string, pattern *regexp.Regexp) (string, error) {
-	if strings.Count(rawQuery, "&")+strings.Count(rawQuery, ";") >= maxQueryParameters {
+	// Traefik's proxies forward a ';' in the query as '&', so the backend reads one
+	// there; url.ParseQuery would drop the pair instead.
+	query := rawQuery
+	if strings.IndexByte(query, ';') >= 0 {
+		query = strings.ReplaceAll(query, ";", "&")
+	}
+	if strings.Count(query, "&") >= maxQueryParameters {
 		return "", errQueryTooLong
 	}
-	// Pairs that url.ParseQuery cannot read (a bad escape, a ';') are dropped, and so
-	// they are by Traefik's proxy, which forwards the query re-encoded without them.
-	// Past its limit of parameters it reads none at all, hence the bound above.
-	values, _ := url.ParseQuery(rawQuery)
+	// Past its limit of parameters url.ParseQuery reads none at all, hence the bound
+	// above. A pair it cannot read (a bad escape) reaches the backend as sent, and
+	// PHP, Node and Python read it: the query is refused.
+	values, err := url.ParseQuery(query)
+	if err != nil {
+		return "", errQueryBadEscape
+	}
 	matches := pattern.FindAllStringSubmatch(values.Encode(), maxDeviceQueryValues+1)
 	if len(matches) > maxDeviceQueryValues {
 		return "", errQueryParamRepeat
@@ -148,12 +158,13 @@ func queryDeviceID(rawQuery string, pattern *regexp.Regexp) (string, error) {
 
 // queryNamePattern matches, in a query as url.Values.Encode writes it, every
 // parameter that a common backend reads as name, and captures its value: the name
-// itself, and PHP's spellings of it. PHP drops leading spaces, reads ' ', '.' and a
-// '[' without a ']' as '_', and files name[...] under name: so with name device_id,
-// ?device.id=, ?device+id= and ?device[id= carry the device ID too.
+// itself; PHP's spellings of it (PHP drops leading spaces, reads ' ', '.' and a '['
+// without a ']' as '_', files name[...] under name, and cuts a name at NUL: so with
+// name device_id, ?device.id=, ?device+id=, ?device[id= and ?device_id%00x= carry the
+// device ID too); and qs's [name] (Express).
 func queryNamePattern(name string) *regexp.Regexp {
 	var b strings.Builder
-	b.WriteString(`(?:^|&)\+*`)
+	b.WriteString(`(?:^|&)\+*(?:%5B)?`)
 	for _, c := range phpName(name) {
 		if c == '_' {
 			b.WriteString(`(?:_|\.|\+|%5B)`)
@@ -161,7 +172,7 @@ func queryNamePattern(name string) *regexp.Regexp {
 		}
 		b.WriteString(regexp.QuoteMeta(url.QueryEscape(string(c))))
 	}
-	b.WriteString(`(?:%5B[^=&]*%5D[^=&]*)?=([^&]*)`)
+	b.WriteString(`(?:%5D)?(?:%00[^=&]*|%5B[^=&]*%5D[^=&]*)?=([^&]*)`)
 	return regexp.MustCompile(b.String())
 }
 

@@ -30,17 +30,25 @@ const stompConnectTimeout = 10 * time.Second
 var stompProtocols = []string{"v12.stomp", "v11.stomp", "v10.stomp"}
 
 var (
-	errNotWebSocket = errors.New("a STOMP path takes a WebSocket upgrade: GET with Upgrade: websocket and Connection: Upgrade")
-	errWebSocketKey = errors.New("the WebSocket handshake needs Sec-WebSocket-Version 13 and a 16-byte Sec-WebSocket-Key")
-	errNoStompOffer = errors.New("the WebSocket offers no STOMP subprotocol (v12.stomp, v11.stomp or v10.stomp)")
+	errNotWebSocket        = errors.New("a STOMP path takes a WebSocket upgrade: GET with Upgrade: websocket and Connection: Upgrade")
+	errWebSocketKey        = errors.New("the WebSocket handshake needs Sec-WebSocket-Version 13 and a 16-byte Sec-WebSocket-Key")
+	errNoStompOffer        = errors.New("the WebSocket offers no STOMP subprotocol (v12.stomp, v11.stomp or v10.stomp)")
+	errStompPathParameters = errors.New("the STOMP path carries ';' parameters")
 )
 
 // serveNoDeviceStomp serves a request that carries no device ID: a WebSocket upgrade
 // to a STOMP path is routed by its CONNECT frame, anything else round-robin.
 func (a *Affinity) serveNoDeviceStomp(rw http.ResponseWriter, req *http.Request) {
-	if req.Header["Upgrade"] != nil && a.stompPaths[req.URL.Path] {
-		a.serveStomp(rw, req)
-		return
+	if req.Header["Upgrade"] != nil {
+		if a.stompPaths[req.URL.Path] {
+			a.serveStomp(rw, req)
+			return
+		}
+		// A servlet container serves /api/websocket;jsessionid=1 as the STOMP path.
+		if strings.IndexByte(req.URL.Path, ';') >= 0 && a.stompPaths[servletPath(req.URL.EscapedPath())] {
+			refuse(rw, errStompPathParameters)
+			return
+		}
 	}
 	a.serveRoundRobin(rw, req)
 }

@@ -16,8 +16,13 @@ import (
 // than maxStompConnectBytes, from the client's first WebSocket messages.
 
 // maxStompConnectBytes bounds the WebSocket frames read before the CONNECT frame's
-// headers end: the OpenPOS client's CONNECT is well under 2 KiB.
+// headers end, pings and headers included: the OpenPOS client's CONNECT is well under
+// 2 KiB. Every byte read is kept, to replay to the backend.
 const maxStompConnectBytes = 16 << 10
+
+// maxStompConnectFrames bounds the frames read before the CONNECT frame's headers
+// end: each one rescans the message so far.
+const maxStompConnectFrames = 64
 
 // WebSocket close codes the STOMP path ends a session with (RFC 6455, IANA registry).
 const (
@@ -49,6 +54,8 @@ var (
 	errStompCompressed = stompRefusal(closeProtocolError, "a frame is compressed, but no extension was agreed")
 	errStompNoMessage  = stompRefusal(closeProtocolError, "the first frame is neither a text nor a binary WebSocket message")
 	errStompTooBig     = stompRefusal(closeTooBig, "the frames before the CONNECT frame's headers end pass 16 KiB")
+	errStompTooMany    = stompRefusal(closeTooBig, "more than 64 frames before the CONNECT frame's headers end")
+	errStompOpcode     = stompRefusal(closeProtocolError, "a frame has a reserved opcode")
 	errStompNotConnect = stompRefusal(closeProtocolError, "the first STOMP frame is not CONNECT or STOMP")
 	errStompNoDevice   = stompRefusal(closePolicy, "the STOMP CONNECT frame carries no device ID")
 	errStompTimeout    = stompRefusal(closePolicy, "no CONNECT frame within "+stompConnectTimeout.String())
@@ -62,6 +69,7 @@ const (
 	opText         = 0x1
 	opBinary       = 0x2
 	opClose        = 0x8
+	opPong         = 0xA
 )
 
 // readStompConnect reads WebSocket frames from r until the headers of the first STOMP
@@ -71,11 +79,18 @@ const (
 func readStompConnect(r io.Reader) (string, *stompError, error) {
 	var message []byte
 	var header [14]byte
-	for {
+	read := 0
+	for frames := 1; ; frames++ {
+		if frames > maxStompConnectFrames {
+			return "", errStompTooMany, nil
+		}
 		if _, err := io.ReadFull(r, header[:2]); err != nil {
 			return "", nil, err
 		}
 		opcode := header[0] & 0x0f
+		if opcode > opBinary && opcode < opClose || opcode > opPong {
+			return "", errStompOpcode, nil
+		}
 		if header[0]&0x70 != 0 {
 			return "", errStompCompressed, nil
 		}
@@ -99,9 +114,11 @@ func readStompConnect(r io.Reader) (string, *stompError, error) {
 		case 8:
 			size = binary.BigEndian.Uint64(header[2:10])
 		}
-		if size > uint64(maxStompConnectBytes-len(message)) {
+		read += 2 + extra + 4
+		if read > maxStompConnectBytes || size > uint64(maxStompConnectBytes-read) {
 			return "", errStompTooBig, nil
 		}
+		read += int(size)
 		payload := make([]byte, int(size))
 		if _, err := io.ReadFull(r, payload); err != nil {
 			return "", nil, err

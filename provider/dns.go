@@ -121,19 +121,7 @@ func (s *dnsSource) lookup(parent context.Context) ([]member, bool) {
 		if err != nil {
 			return nil, notFound(err)
 		}
-		var targets []string
-		var ports []int
-		for _, r := range records {
-			target := strings.TrimSuffix(r.Target, ".")
-			if target == "" {
-				continue // "." means the service is not available there (RFC 2782)
-			}
-			port := int(r.Port)
-			if s.port != 0 {
-				port = s.port
-			}
-			targets, ports = append(targets, target), append(ports, port)
-		}
+		targets, ports, names := s.srvTargets(records)
 		hosts := targets
 		if s.resolveTargets {
 			var ok bool
@@ -141,9 +129,9 @@ func (s *dnsSource) lookup(parent context.Context) ([]member, bool) {
 				return nil, false // a target that failed to resolve may still be up
 			}
 		}
-		for i, target := range targets {
+		for i := range targets {
 			if hosts[i] != "" { // a target without an address is not a member
-				members = append(members, member{Name: target, URL: s.url(hosts[i], ports[i])})
+				members = append(members, member{Name: names[i], URL: s.url(hosts[i], ports[i])})
 			}
 		}
 		return members, true
@@ -156,6 +144,41 @@ func (s *dnsSource) lookup(parent context.Context) ([]member, bool) {
 		members = append(members, member{Name: ip.String(), URL: s.url(ip.String(), s.port)})
 	}
 	return members, true
+}
+
+// srvTargets returns the targets of the records of the lowest priority value (the
+// others are backups, RFC 2782), with their ports and member names. A target of "."
+// means the service is not available there. A target listed with several ports (two
+// instances on one host) gives one member per port, named target-port, so that
+// every lookup names and addresses them alike.
+func (s *dnsSource) srvTargets(records []*net.SRV) (targets []string, ports []int, names []string) {
+	priority := -1
+	for _, r := range records {
+		if priority < 0 || int(r.Priority) < priority {
+			priority = int(r.Priority)
+		}
+	}
+	seen := map[string]int{}
+	for _, r := range records {
+		target := strings.TrimSuffix(r.Target, ".")
+		if int(r.Priority) != priority || target == "" {
+			continue
+		}
+		port := int(r.Port)
+		if s.port != 0 {
+			port = s.port
+		}
+		seen[target]++
+		targets, ports = append(targets, target), append(ports, port)
+	}
+	for i, target := range targets {
+		name := target
+		if seen[target] > 1 {
+			name = target + "-" + strconv.Itoa(ports[i])
+		}
+		names = append(names, name)
+	}
+	return targets, ports, names
 }
 
 // maxParallelLookups bounds the SRV targets resolved at once.

@@ -206,8 +206,11 @@ func ipRecord(ip string) []byte {
 	return parsed.To16()
 }
 
-func srvRecord(port int, target string) []byte {
-	rdata := []byte{0, 10, 0, 10} // priority, weight
+func srvRecord(port int, target string) []byte { return srvRecordAt(10, port, target) }
+
+// srvRecordAt is an SRV record of the given priority.
+func srvRecordAt(priority, port int, target string) []byte {
+	rdata := []byte{0, byte(priority), 0, 10} // priority, weight
 	rdata = binary.BigEndian.AppendUint16(rdata, uint16(port))
 	for _, label := range strings.Split(strings.TrimSuffix(target, "."), ".") {
 		if label == "" {
@@ -436,4 +439,30 @@ func (r *dnsResponder) resolver() *net.Resolver {
 		var d net.Dialer
 		return d.DialContext(ctx, network, address)
 	}}
+}
+
+// TestSRVTargetsAreNamedAlikeEveryLookup: one target listed with two ports (two
+// instances on one host) is two members, named target:port, whatever order the answer
+// comes in; backup records of a higher priority value are no members.
+func TestSRVTargetsAreNamedAlikeEveryLookup(t *testing.T) {
+	responder := newDNSResponder(t, map[string]dnsAnswer{"_http._tcp.pos.example. 33": {records: [][]byte{
+		srvRecord(8080, "node1.pos.example."), srvRecord(8081, "node1.pos.example."), srvRecord(8080, "node2.pos.example."),
+		srvRecordAt(20, 8080, "backup.pos.example."),
+	}}})
+	src, err := newDNSSource("dns", &DNSDiscovery{Name: "_http._tcp.pos.example"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	src.resolver = responder.resolver()
+	const want = "node1.pos.example-8080=http://node1.pos.example:8080 node1.pos.example-8081=http://node1.pos.example:8081 node2.pos.example=http://node2.pos.example:8080"
+	for i := 0; i < 20; i++ {
+		members, ok := src.lookup(context.Background())
+		var pairs []string
+		for _, m := range sortMembers(members) {
+			pairs = append(pairs, m.Name+"="+m.URL)
+		}
+		if got := strings.Join(pairs, " "); !ok || got != want {
+			t.Fatalf("lookup %d: %q (ok %v), want %q", i, got, ok, want)
+		}
+	}
 }

@@ -124,3 +124,34 @@ func testEmptyCookieSlice(t *testing.T, build Builder) {
 		}
 	}
 }
+
+func testQueryAsForwarded(t *testing.T, build Builder) {
+	rec := &recorder{}
+	h := mustBuild(t, build, rec, baseConfig(), "query-forwarded")
+	want := expectedMember(t, "", baseMembers, "00123")
+	// Traefik forwards ';' as '&'; qs reads [name] as name; PHP cuts a name at NUL.
+	for _, target := range []string{
+		"/ws?x=1;deviceId=00123-001",
+		"/ws?;deviceId=00123-001",
+		"/ws?%5BdeviceId%5D=00123-001",
+		"/ws?deviceId%00x=00123-001",
+	} {
+		for i := 0; i < 3; i++ {
+			rw, s := serve(h, rec, target)
+			if rw.Code != http.StatusNoContent {
+				t.Fatalf("%s: %d %q", target, rw.Code, rw.Body.String())
+			}
+			wantSticky(t, s, want)
+		}
+	}
+	for _, target := range []string{
+		prefix + "/00123-001/ticket?;deviceId=00456-001",
+		"/ws?deviceId=00123-001&deviceId%00x=00456-001",
+		"/ws?deviceId=00123-001%",
+	} {
+		rw, s := serve(h, rec, target)
+		if rw.Code != http.StatusBadRequest || s.called || !oneLine(rw.Body.String()) {
+			t.Errorf("%s: %d %q (next called: %v), want 400 with a one-line reason", target, rw.Code, rw.Body.String(), s.called)
+		}
+	}
+}

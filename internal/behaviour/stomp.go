@@ -284,3 +284,58 @@ func testMovedStoreStompSessionEnds(t *testing.T, build Builder) {
 		t.Errorf("the moved store's session: %v after %v, want close 1012 after the %v grace", end, elapsed, grace)
 	}
 }
+
+func testStompPreConnectBounds(t *testing.T, build Builder) {
+	server := stompServer(t, build, stompConfig(), "stomp-bounds", baseMembers)
+	for _, tc := range []struct {
+		name string
+		send func(s *wsclient.Socket) error
+		code int
+		want string
+	}{
+		{"pings and a CONNECT past 16 KiB together", func(s *wsclient.Socket) error {
+			for i := 0; i < 60; i++ {
+				if err := s.Send(0x9, []byte(strings.Repeat("p", 125))); err != nil {
+					return err
+				}
+			}
+			return s.SendText(wsclient.ConnectFrame("00123-001", "x:"+strings.Repeat("x", 9<<10)))
+		}, 1009, "16 KiB"},
+		{"more than 64 frames before the CONNECT's headers end", func(s *wsclient.Socket) error {
+			if err := s.SendFrame(false, 0x1, []byte("CONNECT\n")); err != nil {
+				return err
+			}
+			for i := 0; i < 100; i++ {
+				if err := s.SendFrame(false, 0x0, nil); err != nil {
+					return err
+				}
+			}
+			return nil
+		}, 1009, "64 frames"},
+		{"a reserved opcode", func(s *wsclient.Socket) error { return s.Send(0x3, []byte("CONNECT\n\n\x00")) }, 1002, "opcode"},
+	} {
+		s, err := wsclient.Dial(server.URL, stompPath, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := tc.send(s); err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		end := s.ReadUntilClose()
+		s.Close()
+		if end.Code != tc.code || !strings.Contains(end.Reason, tc.want) {
+			t.Errorf("%s: %v, want close %d saying %q", tc.name, end, tc.code, tc.want)
+		}
+	}
+	// A ';' parameter on the STOMP path: a servlet backend serves it as the STOMP path.
+	for _, path := range []string{stompPath + ";jsessionid=1", "/api;x/websocket"} {
+		s, err := wsclient.Dial(server.URL, path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.Close()
+		if s.Response.StatusCode != http.StatusBadRequest {
+			t.Errorf("%s: handshake answered %d, want 400", path, s.Response.StatusCode)
+		}
+	}
+}

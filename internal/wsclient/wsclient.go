@@ -62,9 +62,15 @@ func Dial(base, path string, headers map[string]string) (*Socket, error) {
 	return s, nil
 }
 
-// send writes one masked frame of opcode with payload.
-func (s *Socket) Send(opcode byte, payload []byte) error {
-	frame := []byte{0x80 | opcode}
+// Send writes one masked, final frame of opcode with payload.
+func (s *Socket) Send(opcode byte, payload []byte) error { return s.SendFrame(true, opcode, payload) }
+
+// SendFrame writes one masked frame of opcode with payload, final or not.
+func (s *Socket) SendFrame(final bool, opcode byte, payload []byte) error {
+	frame := []byte{opcode}
+	if final {
+		frame[0] |= 0x80
+	}
 	switch n := len(payload); {
 	case n < 126:
 		frame = append(frame, 0x80|byte(n))
