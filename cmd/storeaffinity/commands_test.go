@@ -20,7 +20,7 @@ func TestOutputsMatchGoldenFiles(t *testing.T) {
 		{"plan-3-to-4", []string{"plan", "--from=pos-0,pos-1,pos-2", "--to=pos-0,pos-1,pos-2,pos-3", "--list=5"}},
 		{"plan-remove", []string{"plan", "--from=pos-0,pos-1,pos-2,pos-3", "--to=pos-0,pos-1,pos-3", "--storesFile=testdata/stores.txt"}},
 		{"migrate", []string{"migrate", "--app=pos", "testdata/statelb.toml"}},
-		{"migrate-openpos", []string{"migrate", "--app=pos", "testdata/statelb-openpos.toml"}},
+		{"migrate-openpos", []string{"migrate", "--app=pos", "--strategy=modulo", "testdata/statelb-openpos.toml"}},
 		{"route-stomp", []string{"route", "--app=pos", "--members=pos-0,pos-1,pos-2", "--stompFrames=testdata/connect-pos.stomp,testdata/connect-cx.stomp", "00123-003"}},
 		{"migrate-local", []string{"migrate", "--pluginSource=local", "--stateLBConfig=testdata/statelb-minimal.toml"}},
 		{"help", []string{"--help"}},
@@ -55,11 +55,16 @@ func TestBadInputNamesTheFlagOrKey(t *testing.T) {
 		{"nothing to route", []string{"route", "--members=a"}, "nothing to route"},
 		{"frame not CONNECT", []string{"route", "--members=a", "--stompFrames=testdata/subscribe.stomp"}, "--stompFrames: testdata/subscribe.stomp: the first STOMP frame is not CONNECT or STOMP"},
 		{"frame without the header", []string{"route", "--members=a", "--stompDeviceIdHeader=device", "--stompFrames=testdata/connect-pos.stomp"}, "the frame has no device header"},
+		{"migrate bad app name", []string{"migrate", "--app=bad name", "testdata/statelb.toml"}, `--app: "bad name"`},
+		{"migrate bad plugin version", []string{"migrate", "--pluginVersion=latest", "testdata/statelb.toml"}, `--pluginVersion: "latest" is not a release tag`},
+		{"migrate bad strategy", []string{"migrate", "--strategy=ring", "testdata/statelb.toml"}, `--strategy: unknown strategy "ring"`},
 		{"relative STOMP path", []string{"migrate", "--stompConnectPaths=api/websocket", "testdata/statelb.toml"}, `--stompConnectPaths: "api/websocket": want a path`},
 		{"rejected device", []string{"route", "--members=a", "00123-001", "../etc"}, "1 of 2 device IDs rejected"},
 		{"bad number", []string{"plan", "--from=a", "--to=b", "--stores=many"}, `--stores: invalid value "many"`},
 		{"no from", []string{"plan", "--to=b"}, "--from: at least one member"},
 		{"missing stores file", []string{"plan", "--from=a", "--to=b", "--storesFile=testdata/none.txt"}, "--storesFile: open testdata/none.txt"},
+		{"bad store in file", []string{"plan", "--from=a", "--to=b", "--storesFile=testdata/stores-bad.txt"}, `--storesFile testdata/stores-bad.txt:3: "bad store!" is not a store ID`},
+		{"stores beside a file", []string{"plan", "--from=a", "--to=b", "--stores=10", "--storesFile=testdata/stores.txt"}, "--stores and --storesFile: give one of them"},
 		{"plan argument", []string{"plan", "--from=a", "--to=b", "extra"}, `unexpected argument "extra"`},
 		{"file with flags", []string{"route", "--configFile=testdata/route.yaml", "--members=a"}, "flag --members cannot be combined with --configFile"},
 		{"missing config file", []string{"route", "--configFile=testdata/none.yaml"}, "--configFile: open testdata/none.yaml"},
@@ -106,12 +111,25 @@ func TestConfigurationSourcesGiveTheSameRoute(t *testing.T) {
 	if out != fromFlags {
 		t.Errorf("environment gives\n%s\nflags give\n%s", out, fromFlags)
 	}
+	// A variable beside flags or a file is refused, never silently left unread.
+	t.Setenv("STOREAFFINITY_APP", "pos")
+	for _, args := range [][]string{{"route", "--members=pos-0,pos-1,pos-2", "00123-001"}, {"route", "--configFile=testdata/route.yaml"}} {
+		if _, err := run(t, args...); err == nil || !strings.Contains(err.Error(), "STOREAFFINITY_") || !strings.Contains(err.Error(), "the CLI reads one source") {
+			t.Errorf("%v with STOREAFFINITY_* set: %v, want a refusal naming the variable", args, err)
+		}
+	}
 }
 
 func TestMigrateWritesBothFiles(t *testing.T) {
 	dir := t.TempDir()
 	if _, err := run(t, "migrate", "--app=pos", "--outDir="+dir, "testdata/statelb.toml"); err != nil {
 		t.Fatal(err)
+	}
+	if _, err := run(t, "migrate", "--app=pos", "--outDir="+dir, "testdata/statelb.toml"); err == nil || !strings.Contains(err.Error(), "exists (--force overwrites it)") {
+		t.Errorf("a second migrate into the same folder: %v, want a refusal", err)
+	}
+	if _, err := run(t, "migrate", "--app=pos", "--force", "--outDir="+dir, "testdata/statelb.toml"); err != nil {
+		t.Errorf("--force: %v", err)
 	}
 	printed, err := run(t, "migrate", "--app=pos", "testdata/statelb.toml")
 	if err != nil {

@@ -39,6 +39,9 @@ func (flagLoader) Load(args []string, cmd *cli.Command) (bool, error) {
 	if err != nil || len(given) == 0 {
 		return false, err
 	}
+	if err := noEnvBeside("flags"); err != nil {
+		return false, err
+	}
 	if err := flag.Decode(args, cmd.Configuration); err != nil {
 		for key, value := range given {
 			probe := reflect.New(reflect.TypeOf(cmd.Configuration).Elem()).Interface()
@@ -86,6 +89,9 @@ func (fileLoader) Load(args []string, cmd *cli.Command) (bool, error) {
 		sort.Strings(others)
 		return false, fmt.Errorf("flag --%s cannot be combined with --configFile: set it in %s", others[0], path)
 	}
+	if err := noEnvBeside("--configFile"); err != nil {
+		return false, err
+	}
 	if err := checkFileKeys(path, known); err != nil {
 		return false, err
 	}
@@ -93,6 +99,18 @@ func (fileLoader) Load(args []string, cmd *cli.Command) (bool, error) {
 		return false, fmt.Errorf("--configFile %s: %w", path, err)
 	}
 	return true, nil
+}
+
+// noEnvBeside refuses STOREAFFINITY_* variables beside another source: as in Traefik,
+// the first source that holds something is the only one read, and a variable that is
+// silently not read would give another answer than the user expects.
+func noEnvBeside(source string) error {
+	for _, pair := range os.Environ() {
+		if name, _, _ := strings.Cut(pair, "="); strings.HasPrefix(name, envPrefix) {
+			return fmt.Errorf("%s is set beside %s: the CLI reads one source (--configFile, flags, or %s* variables); unset it, or give its value as a flag", name, source, envPrefix)
+		}
+	}
+	return nil
 }
 
 // flagNames returns the lower-case flag names of a configuration.
@@ -135,6 +153,9 @@ func checkFileKeys(path string, known map[string]bool) error {
 	return nil
 }
 
+// booleanFlags are the flags that take no value after them.
+var booleanFlags = map[string]bool{"force": true}
+
 // positionalArgs returns the arguments that follow the flags: paerser stops reading
 // flags at the first argument that is neither a flag nor a flag's value.
 func positionalArgs(args []string) []string {
@@ -145,8 +166,8 @@ func positionalArgs(args []string) []string {
 			return args[i+1:]
 		case len(arg) < 2 || arg[0] != '-':
 			return args[i:]
-		case !strings.Contains(arg, "="):
-			i++ // the value is the next argument; no subcommand has a boolean flag
+		case !strings.Contains(arg, "=") && !booleanFlags[strings.ToLower(strings.TrimLeft(arg, "-"))]:
+			i++ // the value is the next argument
 		}
 	}
 	return nil

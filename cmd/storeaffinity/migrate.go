@@ -6,10 +6,12 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 
 	"github.com/storeaffinity/storeaffinity"
+	"github.com/storeaffinity/storeaffinity/hashing"
 	"github.com/traefik/paerser/cli"
 	"gopkg.in/yaml.v3"
 )
@@ -34,10 +36,12 @@ type migrateConfig struct {
 	// The OpenPOS WebSocket, routed by the device ID of its first STOMP frame.
 	StompConnectPaths   []string `description:"Paths whose WebSocket upgrades name their device only in the STOMP CONNECT frame (the Commerce WebSocket, /api/websocket); added to the StateLB config's websocket_paths."`
 	StompDeviceIDHeader string   `description:"The CONNECT frame header that carries the device ID."`
+	Strategy            string   `description:"Member selection written into the app: rendezvous, or modulo (hash of the store mod N over the sorted members; see the README on what is known of StateLB's placement)."`
+	Force               bool     `description:"With --outDir, overwrite traefik.yml and dynamic.yml when they exist."`
 }
 
 func newMigrateCommand(out io.Writer) *cli.Command {
-	config := &migrateConfig{EntryPoint: "web", PluginVersion: "v0.1.0", PluginSource: "catalog",
+	config := &migrateConfig{EntryPoint: "web", PluginVersion: "v0.1.0", PluginSource: "catalog", Strategy: hashing.StrategyRendezvous,
 		StompDeviceIDHeader: storeaffinity.CreateConfig().StompDeviceIDHeader}
 	return newCommand("migrate", "Translate a StateLB config.toml into Traefik static and dynamic YAML for the storeaffinity plugins.",
 		"[flags] <config.toml>",
@@ -64,6 +68,12 @@ func runMigrate(out io.Writer, config *migrateConfig) error {
 	if config.EntryPoint == "" {
 		return fmt.Errorf("--entryPoint: empty")
 	}
+	if err := hashing.CheckStrategy(config.Strategy); err != nil {
+		return fmt.Errorf("--strategy: %w", err)
+	}
+	if config.PluginSource == "catalog" && !semverTag.MatchString(config.PluginVersion) {
+		return fmt.Errorf("--pluginVersion: %q is not a release tag like v0.1.0 (Traefik's catalog takes strict semver)", config.PluginVersion)
+	}
 	source, err := readStateLB(config.StateLBConfig)
 	if err != nil {
 		return fmt.Errorf("--stateLBConfig %w", err)
@@ -80,6 +90,9 @@ func runMigrate(out io.Writer, config *migrateConfig) error {
 	if app == "" {
 		app = source.service
 	}
+	if !validAppName(app) {
+		return fmt.Errorf("--app: %q has characters other than letters, digits, '-', '_' and '.', which the provider refuses", app)
+	}
 	static, err := renderYAML(staticHeader(config, source), staticConfig(config, source, app))
 	if err != nil {
 		return err
@@ -95,13 +108,27 @@ func runMigrate(out io.Writer, config *migrateConfig) error {
 	if err := os.MkdirAll(config.OutDir, 0o755); err != nil {
 		return fmt.Errorf("--outDir: %w", err)
 	}
-	for name, content := range map[string][]byte{"traefik.yml": static, "dynamic.yml": dynamic} {
+	files := map[string][]byte{"traefik.yml": static, "dynamic.yml": dynamic}
+	for name := range files {
+		if _, err := os.Stat(filepath.Join(config.OutDir, name)); err == nil && !config.Force {
+			return fmt.Errorf("--outDir: %s exists (--force overwrites it)", filepath.Join(config.OutDir, name))
+		}
+	}
+	for name, content := range files {
 		if err := os.WriteFile(filepath.Join(config.OutDir, name), content, 0o644); err != nil {
 			return fmt.Errorf("--outDir: %w", err)
 		}
 	}
 	_, err = fmt.Fprintf(out, "wrote %s and %s\n", filepath.Join(config.OutDir, "traefik.yml"), filepath.Join(config.OutDir, "dynamic.yml"))
 	return err
+}
+
+// semverTag is a strict semver release tag, as Traefik's plugin catalog takes them.
+var semverTag = regexp.MustCompile(`^v(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)(-[0-9A-Za-z.-]+)?$`)
+
+// validAppName reports whether the provider takes name as an app name.
+func validAppName(name string) bool {
+	return name != "" && strings.Trim(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.") == ""
 }
 
 func staticHeader(config *migrateConfig, source *stateLB) string {

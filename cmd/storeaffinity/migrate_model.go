@@ -1,5 +1,7 @@
 package main
 
+import "github.com/storeaffinity/storeaffinity/hashing"
+
 // The YAML model of the generated configuration. Field order is output order.
 
 type staticYAML struct {
@@ -43,6 +45,7 @@ type appYAML struct {
 	DeviceAffinityPrefixes []string       `yaml:"deviceAffinityPrefixes"`
 	StompConnectPaths      []string       `yaml:"stompConnectPaths,omitempty"`
 	StompDeviceIDHeader    string         `yaml:"stompDeviceIdHeader,omitempty"`
+	Strategy               string         `yaml:"strategy,omitempty"`
 }
 
 type kubernetesYAML struct {
@@ -102,6 +105,7 @@ func staticConfig(config *migrateConfig, source *stateLB, app string) staticYAML
 					DeviceAffinityPrefixes: source.prefixes,
 					StompConnectPaths:      source.websocketPaths,
 					StompDeviceIDHeader:    stompHeader,
+					Strategy:               strategyKey(config.Strategy),
 				}},
 			}},
 		},
@@ -118,4 +122,12 @@ func dynamicConfig(config *migrateConfig, app string) dynamicYAML {
 		Service:     app + suffix,
 		Middlewares: []string{app + "-affinity" + suffix},
 	}}}}
+}
+
+// strategyKey is the app's strategy key: written only when it is not the default.
+func strategyKey(strategy string) string {
+	if strategy == hashing.StrategyRendezvous {
+		return ""
+	}
+	return strategy
 }

@@ -18,13 +18,13 @@ type planConfig struct {
 	App        string   `description:"App name in the provider; placement then hashes the child services <app>-<member>, as the middleware does."`
 	From       []string `description:"Member names before the change, e.g. pos-0,pos-1,pos-2."`
 	To         []string `description:"Member names after the change, e.g. pos-0,pos-1,pos-2,pos-3."`
-	Stores     int      `description:"Number of synthetic store IDs (00000, 00001, ...) when no storesFile is given."`
+	Stores     int      `description:"Number of synthetic store IDs (00000, 00001, ...); 100000 when neither this nor storesFile is given."`
 	StoresFile string   `description:"File with one store ID per line; blank lines and lines starting with # are skipped."`
 	List       int      `description:"List up to this many stores that move under rendezvous, with their old and new member."`
 }
 
 func newPlanCommand(out io.Writer) *cli.Command {
-	config := &planConfig{Stores: 100000}
+	config := &planConfig{}
 	return newCommand("plan", "Show what moves from one member list to another, rendezvous against StateLB-style modulo.",
 		"--from=<names> --to=<names> [flags]",
 		"storeaffinity plan --from=pos-0,pos-1,pos-2 --to=pos-0,pos-1,pos-2,pos-3",
@@ -135,8 +135,14 @@ func listMoved(out io.Writer, limit int, stores []string, p placement) error {
 
 // planStores returns the store IDs to plan for and a description of where they came from.
 func planStores(config *planConfig) ([]string, string, error) {
+	if config.StoresFile != "" && config.Stores != 0 {
+		return nil, "", fmt.Errorf("--stores and --storesFile: give one of them")
+	}
 	if config.StoresFile == "" {
-		if config.Stores <= 0 {
+		if config.Stores == 0 {
+			config.Stores = 100000
+		}
+		if config.Stores < 0 {
 			return nil, "", fmt.Errorf("--stores: want a positive number of synthetic stores, got %d", config.Stores)
 		}
 		width := len(fmt.Sprint(config.Stores - 1))
@@ -157,10 +163,13 @@ func planStores(config *planConfig) ([]string, string, error) {
 	var stores []string
 	seen := map[string]bool{}
 	scanner := bufio.NewScanner(f)
-	for scanner.Scan() {
+	for line := 1; scanner.Scan(); line++ {
 		store := strings.TrimSpace(scanner.Text())
 		if store == "" || strings.HasPrefix(store, "#") || seen[store] {
 			continue
+		}
+		if err := hashing.CheckDeviceID(store); err != nil {
+			return nil, "", fmt.Errorf("--storesFile %s:%d: %q is not a store ID: %w", config.StoresFile, line, store, err)
 		}
 		seen[store] = true
 		stores = append(stores, store)
