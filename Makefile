@@ -9,7 +9,7 @@ MODULES := . provider demo cmd/storeaffinity
 STANDALONE_MODULES := demo/compose
 export STOREAFFINITY_CACHE := $(CACHE)
 
-.PHONY: demo test test-unit test-e2e tools bench bench-yaegi profile wrk lint release
+.PHONY: demo test test-unit test-e2e tools bench bench-yaegi bench-handoff profile wrk lint release
 
 ## demo: 3 replicas behind Traefik with both plugins, a fleet of stores, a live scale to 4.
 ## HOLD=1 keeps it running afterwards.
@@ -42,7 +42,7 @@ test-e2e: tools
 
 ## bench: every chain through real Traefik with wrk (req/s, p50, p99, CPU per request
 ## against a do-nothing plugin), WebSockets, SSE and memory; writes BENCHMARKS.md.
-bench: tools wrk
+bench: tools wrk bench-handoff
 	cd demo && $(GO) run ./e2e/cmd/bench -rounds 9 -duration 3s -out ../BENCHMARKS.md
 
 ## profile: Traefik's CPU and allocation profiles under stateful and stateless load,
@@ -53,6 +53,11 @@ profile: tools wrk
 ## bench-yaegi: the diagnostic loop benchmark, compiled and under Yaegi.
 bench-yaegi:
 	cd demo && $(GO) test -run '^$$' -bench 'ServeHTTP|InterpretedConstructs' -benchtime 20000x ./e2e/yaegi/
+
+## bench-handoff: a change of members under Yaegi with 10,000 and 100,000 live stores
+## held open: New's time, the change's CPU, when the last moved store ends.
+bench-handoff:
+	cd demo && $(GO) test -run '^$$' -bench Handoff -benchtime 1x -timeout 20m ./e2e/yaegi/
 
 wrk:
 	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }

@@ -22,6 +22,7 @@ type storeLife struct {
 	cancel   context.CancelFunc
 	store    string
 	hash     uint64 // hashing.Hash64(store): a change scores it without hashing again
+	score    uint64 // its member's score for it (hashing's PickScore)
 	member   string
 	requests int    // live requests holding it; guarded by liveStores.mu
 	ending   string // the placement that scheduled its end, or ""; guarded by liveStores.mu
@@ -29,7 +30,7 @@ type storeLife struct {
 
 func newStoreLife(r *route) *storeLife {
 	ctx, cancel := context.WithCancel(context.Background())
-	return &storeLife{ctx: ctx, cancel: cancel, store: r.store, hash: r.hash, member: r.member}
+	return &storeLife{ctx: ctx, cancel: cancel, store: r.store, hash: r.hash, score: r.score, member: r.member}
 }
 
 // endAfter ends the store's live requests after grace; a zero grace keeps them.
@@ -111,23 +112,19 @@ func (ls *liveStores) endMoved(placement string, change *hashing.Change, members
 			ls.mu.Unlock()
 			return
 		}
-		lives := make([]*storeLife, 0, len(ls.byMember[member]))
+		n := len(ls.byMember[member])
+		lives, hashes, scores := make([]*storeLife, 0, n), make([]uint64, 0, n), make([]uint64, 0, n)
 		for _, life := range ls.byMember[member] {
-			lives = append(lives, life)
+			lives, hashes, scores = append(lives, life), append(hashes, life.hash), append(scores, life.score)
 		}
 		ls.mu.Unlock()
-		var leaving []*storeLife
-		for _, life := range lives {
-			if change.Moves(life.hash, member) {
-				leaving = append(leaving, life)
-			}
-		}
-		if len(leaving) == 0 {
+		if n == 0 {
 			continue
 		}
+		leaving := change.Moved(member, hashes, scores)
 		ls.mu.Lock()
-		for _, life := range leaving {
-			if ls.lives[life.store] == life && life.ending == "" {
+		for i, life := range lives {
+			if leaving[i] && ls.lives[life.store] == life && life.ending == "" {
 				ls.scheduleEnd(life, placement, changed)
 				moved++
 			}

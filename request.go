@@ -186,7 +186,7 @@ func (a *Affinity) newRoute(rw http.ResponseWriter, req *http.Request, deviceID 
 		return nil, err
 	}
 	hash := hashing.Hash64(store)
-	i := a.settings.picker.PickHash(hash)
+	i, score := a.settings.picker.PickScore(hash)
 	r := &route{
 		cookie:      a.cookies[i],
 		cookieValue: a.cookieValues[i],
@@ -194,6 +194,7 @@ func (a *Affinity) newRoute(rw http.ResponseWriter, req *http.Request, deviceID 
 		stamp:       []string{"store=" + store + "; member=" + a.names[i]},
 		store:       store,
 		hash:        hash,
+		score:       score,
 		member:      a.names[i],
 	}
 	switch a.responseStamp {

@@ -19,6 +19,7 @@ type route struct {
 	shown       []string // the affinity header the client gets (responseStamp), nil for none
 	store       string
 	hash        uint64 // hashing.Hash64(store)
+	score       uint64 // the member's score for the store (hashing's PickScore)
 	member      string
 }
 

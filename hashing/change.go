@@ -57,28 +57,49 @@ func (c *Change) Moves(storeHash uint64, owner string) bool {
 	if c.removed[owner] {
 		return true
 	}
-	ownerSeed, kept := c.owners[owner]
-	if !c.partial || !kept {
+	if _, kept := c.owners[owner]; !c.partial || !kept {
 		return c.to.Members()[c.to.PickHash(storeHash)] != owner
 	}
-	// mix, written out: under Yaegi a call costs more than the arithmetic.
-	ownerScore := storeHash ^ ownerSeed
-	ownerScore ^= ownerScore >> 30
-	ownerScore *= 0xbf58476d1ce4e5b9
-	ownerScore ^= ownerScore >> 27
-	ownerScore *= 0x94d049bb133111eb
-	ownerScore ^= ownerScore >> 31
-	for i, seed := range c.seeds {
-		score := storeHash ^ seed
-		score ^= score >> 30
-		score *= 0xbf58476d1ce4e5b9
-		score ^= score >> 27
-		score *= 0x94d049bb133111eb
-		score ^= score >> 31
-		// Pick keeps the first of equal scores, in sorted order of names.
-		if score > ownerScore || score == ownerScore && c.added[i] < owner {
-			return true
+	score := storeHash ^ c.owners[owner] // mix, written out
+	score ^= score >> 30
+	score *= 0xbf58476d1ce4e5b9
+	score ^= score >> 27
+	score *= 0x94d049bb133111eb
+	score ^= score >> 31
+	return c.Moved(owner, []uint64{storeHash}, []uint64{score})[0]
+}
+
+// Moved returns, for the stores of owner given by their Hash64s and owner's scores
+// for them (PickScore's), which of them have another member under the new list. One
+// call for all of a member's stores: under Yaegi a call per store costs more than
+// its scoring.
+func (c *Change) Moved(owner string, hashes, scores []uint64) []bool {
+	moved := make([]bool, len(hashes))
+	if c.removed[owner] {
+		for i := range moved {
+			moved[i] = true
+		}
+		return moved
+	}
+	if _, kept := c.owners[owner]; !c.partial || !kept {
+		for i, h := range hashes {
+			moved[i] = c.to.Members()[c.to.PickHash(h)] != owner
+		}
+		return moved
+	}
+	for i, h := range hashes {
+		for k, seed := range c.seeds {
+			score := h ^ seed // mix, written out
+			score ^= score >> 30
+			score *= 0xbf58476d1ce4e5b9
+			score ^= score >> 27
+			score *= 0x94d049bb133111eb
+			score ^= score >> 31
+			if score > scores[i] || score == scores[i] && c.added[k] < owner {
+				moved[i] = true
+				break
+			}
 		}
 	}
-	return false
+	return moved
 }

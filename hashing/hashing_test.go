@@ -168,10 +168,14 @@ func TestChangeMovesExactlyThePickedStores(t *testing.T) {
 		change := NewChange(from, to)
 		moved := 0
 		for _, store := range stores {
-			owner := from.Members()[from.Pick(store)]
-			want := to.Members()[to.Pick(store)] != owner
-			if got := change.Moves(Hash64(store), owner); got != want {
+			owner, score := from.PickScore(Hash64(store))
+			name := from.Members()[owner]
+			want := to.Members()[to.Pick(store)] != name
+			if got := change.Moves(Hash64(store), name); got != want {
 				t.Fatalf("%s %d -> %d members: store %s moves %v, want %v", tc.strategy, len(tc.from), len(tc.to), store, got, want)
+			}
+			if got := change.Moved(name, []uint64{Hash64(store)}, []uint64{score})[0]; got != want {
+				t.Fatalf("%s %d -> %d members: Moved says store %s moves %v, want %v", tc.strategy, len(tc.from), len(tc.to), store, got, want)
 			}
 			if want {
 				moved++

@@ -17,6 +17,9 @@ func (m *modulo) Pick(store string) int { return m.PickHash(Hash64(store)) }
 // PickHash is Pick for a store whose Hash64 is h.
 func (m *modulo) PickHash(h uint64) int { return int(h % uint64(len(m.names))) }
 
+// PickScore is PickHash; modulo has no scores.
+func (m *modulo) PickScore(h uint64) (int, uint64) { return m.PickHash(h), 0 }
+
 // Rank starts at the store's member and continues in sorted order, wrapping around.
 func (m *modulo) Rank(store string) []int {
 	first := m.Pick(store)

@@ -29,6 +29,12 @@ func (r *rendezvous) Pick(store string) int { return r.PickHash(Hash64(store)) }
 
 // PickHash is Pick for a store whose Hash64 is h.
 func (r *rendezvous) PickHash(h uint64) int {
+	best, _ := r.PickScore(h)
+	return best
+}
+
+// PickScore is PickHash with the winning score.
+func (r *rendezvous) PickScore(h uint64) (int, uint64) {
 	best, bestScore := 0, uint64(0)
 	for i, seed := range r.seeds {
 		x := h ^ seed // mix(h ^ seed), written out
@@ -41,7 +47,7 @@ func (r *rendezvous) PickHash(h uint64) int {
 			best, bestScore = i, x
 		}
 	}
-	return best
+	return best, bestScore
 }
 
 func (r *rendezvous) Rank(store string) []int {

@@ -19,6 +19,9 @@ type Picker interface {
 	Pick(store string) int
 	// PickHash is Pick for a store whose Hash64 is storeHash.
 	PickHash(storeHash uint64) int
+	// PickScore is PickHash that also returns the member's score for the store (0 for
+	// modulo), which a Change compares with the added members' scores.
+	PickScore(storeHash uint64) (int, uint64)
 	// Rank returns every member index, best first; failover uses the next-ranked member.
 	Rank(store string) []int
 	// Strategy returns the strategy's name.

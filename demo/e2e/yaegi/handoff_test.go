@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"runtime"
+	"runtime/pprof"
 	"strconv"
 	"sync"
 	"testing"
@@ -115,6 +117,20 @@ func handoff(b *testing.B, stores, from, to int) {
 		}
 	}
 	config["members"] = members(to)
+	// The same wait without a change: what the process spends on its own (the
+	// garbage collector scanning the held requests' goroutines).
+	runtime.GC()
+	idleBefore := cpuTime()
+	time.Sleep(grace - 100*time.Millisecond)
+	idleCPU := time.Duration(cpuTime() - idleBefore)
+	if path := os.Getenv("HANDOFF_PROFILE"); path != "" {
+		f, err := os.Create(path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		_ = pprof.StartCPUProfile(f)
+		defer func() { pprof.StopCPUProfile(); _ = f.Close() }()
+	}
 	cpuBefore := cpuTime()
 	changed := time.Now()
 	if _, err := build(context.Background(), next, config, name); err != nil {
@@ -144,6 +160,7 @@ func handoff(b *testing.B, stores, from, to int) {
 	next.mu.Unlock()
 	b.ReportMetric(float64(newTook.Microseconds())/1000, "New-ms")
 	b.ReportMetric(float64(changeCPU.Microseconds())/1000, "change-CPU-ms")
+	b.ReportMetric(float64(idleCPU.Microseconds())/1000, "idle-CPU-ms")
 	b.ReportMetric(float64(last.Sub(changed.Add(grace)).Microseconds())/1000, "last-end-after-grace-ms")
 	b.ReportMetric(float64(ended), "ended")
 	b.ReportMetric(float64(moved), "moved")
