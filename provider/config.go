@@ -39,6 +39,7 @@ type App struct {
 	AffinityHeader         string   `json:"affinityHeader,omitempty"`
 	MissingDeviceID        string   `json:"missingDeviceId,omitempty"`
 	RebalanceGrace         string   `json:"rebalanceGrace,omitempty"`
+	RebalanceSpread        string   `json:"rebalanceSpread,omitempty"`
 	StompConnectPaths      []string `json:"stompConnectPaths,omitempty"`
 	StompDeviceIDHeader    string   `json:"stompDeviceIdHeader,omitempty"`
 	ResponseStamp          string   `json:"responseStamp,omitempty"`

@@ -3,6 +3,7 @@ package provider
 import (
 	"context"
 	"encoding/json"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -151,5 +152,62 @@ func TestProvideEmitsStaticConfiguration(t *testing.T) {
 	case <-stopped:
 	case <-time.After(5 * time.Second):
 		t.Fatal("Stop did not return within 5s")
+	}
+}
+
+// TestAppPassesEveryOptionItTakes compares, by reflection, the middleware options an
+// app takes with those the provider writes into the middleware's configuration, so
+// that a key added to one of the two copies only fails here (the harness compares App
+// with the middleware's own Config).
+func TestAppPassesEveryOptionItTakes(t *testing.T) {
+	keys := func(v any) map[string]bool {
+		out := map[string]bool{}
+		typ := reflect.TypeOf(v)
+		for i := 0; i < typ.NumField(); i++ {
+			name, _, _ := strings.Cut(typ.Field(i).Tag.Get("json"), ",")
+			if name != "" && name != "-" {
+				out[name] = true
+			}
+		}
+		return out
+	}
+	own := map[string]bool{"name": true, "static": true, "dns": true, "kubernetes": true, "healthCheck": true, "router": true}
+	app, written := keys(App{}), keys(affinityConfig{})
+	for key := range app {
+		if !own[key] && !written[key] {
+			t.Errorf("app key %s is not written into the middleware's configuration", key)
+		}
+	}
+	for key := range written {
+		if key != "members" && key != "stickyCookie" && !app[key] {
+			t.Errorf("middleware key %s is written but no app key sets it", key)
+		}
+	}
+	// Every option an app sets reaches the middleware's configuration.
+	var a App
+	value := reflect.ValueOf(&a).Elem()
+	for i := 0; i < value.NumField(); i++ {
+		field := value.Field(i)
+		switch field.Kind() {
+		case reflect.String:
+			field.SetString("x")
+		case reflect.Slice:
+			if field.Type().Elem().Kind() == reflect.String {
+				field.Set(reflect.ValueOf([]string{"/x"}))
+			}
+		}
+	}
+	data, err := json.Marshal(buildOptions(&a))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got map[string]any
+	if err := json.Unmarshal(data, &got); err != nil {
+		t.Fatal(err)
+	}
+	for key := range app {
+		if !own[key] && got[key] == nil {
+			t.Errorf("app key %s is set, but buildOptions does not write it", key)
+		}
 	}
 }

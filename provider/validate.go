@@ -158,6 +158,7 @@ func buildOptions(app *App) affinityConfig {
 		AffinityHeader:         strings.TrimSpace(app.AffinityHeader),
 		MissingDeviceID:        strings.TrimSpace(app.MissingDeviceID),
 		RebalanceGrace:         strings.TrimSpace(app.RebalanceGrace),
+		RebalanceSpread:        strings.TrimSpace(app.RebalanceSpread),
 		StompConnectPaths:      splitList(app.StompConnectPaths),
 		StompDeviceIDHeader:    strings.TrimSpace(app.StompDeviceIDHeader),
 		ResponseStamp:          strings.TrimSpace(app.ResponseStamp),

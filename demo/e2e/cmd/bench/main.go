@@ -28,6 +28,8 @@ func main() {
 	out := flag.String("out", "", "BENCHMARKS.md to write the results into (default: print them)")
 	profile := flag.Bool("profile", false, "capture Traefik's CPU and allocation profiles instead")
 	stomp := flag.Bool("stomp", false, "only measure the OpenPOS STOMP WebSocket, and print its figures")
+	handoff := flag.Int("handoff", 0, "only measure a 3 -> 4 scale through Traefik under this many stores' WebSockets (two each), and print its figures")
+	spread := flag.Duration("spread", 30*time.Second, "rebalanceSpread of -handoff")
 	shard := flag.String("shard-proxy", "", "run as the sharding proxy on this address (internal)")
 	backends := flag.String("backends", "", "the sharding proxy's backends (internal)")
 	flag.Parse()
@@ -39,6 +41,8 @@ func main() {
 		err = runProfile(*duration)
 	case *stomp:
 		err = runStomp(*duration)
+	case *handoff > 0:
+		err = runHandoff(*handoff, 2*time.Second, *spread)
 	default:
 		err = runBench(*rounds, *duration, *out)
 	}
