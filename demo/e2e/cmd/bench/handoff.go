@@ -89,6 +89,16 @@ func runHandoff(stores int, grace, spread time.Duration) error {
 	}
 	fmt.Printf("- %d stores (%d WebSockets) connected through Traefik in %v\n", stores, 2*stores, time.Since(started).Round(100*time.Millisecond))
 	before, _ := f.Together()
+	idleStart, err := cpuTime(traefik.PID())
+	if err != nil {
+		return err
+	}
+	time.Sleep(10 * time.Second)
+	idleEnd, err := cpuTime(traefik.PID())
+	if err != nil {
+		return err
+	}
+	fmt.Printf("- Traefik's CPU over 10 s with the sockets open and no change: %v\n", (idleEnd - idleStart).Round(10*time.Millisecond))
 	cpuBefore, err := cpuTime(traefik.PID())
 	if err != nil {
 		return err
