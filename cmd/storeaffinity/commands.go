@@ -17,13 +17,14 @@ func newCommandTree(out io.Writer) commandTree {
 	tree := commandTree{
 		root: &cli.Command{
 			Name:        "storeaffinity",
-			Description: "Store-affinity operator tool: route, plan, migrate, members.",
+			Description: "Store-affinity operator tool: route, plan, migrate, members, status.",
 		},
 		subs: []*cli.Command{
 			newRouteCommand(out),
 			newPlanCommand(out),
 			newMigrateCommand(out),
 			newMembersCommand(out),
+			newStatusCommand(out),
 		},
 	}
 	for _, sub := range tree.subs {

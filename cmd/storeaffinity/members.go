@@ -7,6 +7,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/storeaffinity/storeaffinity"
 	"github.com/storeaffinity/storeaffinity-provider"
 	"github.com/storeaffinity/storeaffinity/hashing"
 	"github.com/traefik/paerser/cli"
@@ -106,7 +107,7 @@ func runMembers(ctx context.Context, out io.Writer, client kubernetes.Interface,
 		child, sticky := "-", "-"
 		if e.State == provider.StateReady {
 			child = childService(app, e.Name)
-			sticky = stickyValue(child)
+			sticky = storeaffinity.StickyValue(child)
 		}
 		_, _ = fmt.Fprintf(table, "%s\t%s\t%s\t%s\t%s\t%s\n", e.Name, e.State, dash(e.URL), dash(e.Node), child, sticky)
 	}

@@ -21,6 +21,8 @@ type planConfig struct {
 	Stores     int      `description:"Number of synthetic store IDs (00000, 00001, ...); 100000 when neither this nor storesFile is given."`
 	StoresFile string   `description:"File with one store ID per line; blank lines and lines starting with # are skipped."`
 	List       int      `description:"List up to this many stores that move under rendezvous, with their old and new member."`
+	Traefik    string   `description:"Base URL of Traefik's API: --from is then the member list that Traefik routes by now (the middleware's child service names)."`
+	Middleware string   `description:"With --traefik, the middleware's full name when Traefik has several."`
 }
 
 func newPlanCommand(out io.Writer) *cli.Command {
@@ -65,6 +67,13 @@ func place(strategy, app string, from, to, stores []string) (placement, error) {
 }
 
 func runPlan(out io.Writer, config *planConfig) error {
+	if config.Traefik != "" && len(config.From) > 0 {
+		return fmt.Errorf("--traefik: --from comes from Traefik; leave it out")
+	}
+	var strategy, pattern string
+	if err := fromTraefik(config.Traefik, config.Middleware, &config.App, &config.From, &strategy, &pattern); err != nil {
+		return err
+	}
 	if len(config.From) == 0 {
 		return fmt.Errorf("--from: at least one member is required")
 	}

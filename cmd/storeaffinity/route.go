@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -23,6 +24,9 @@ type routeConfig struct {
 	// The OpenPOS WebSocket: a session is routed by the device ID of its first STOMP frame.
 	StompFrames         []string `description:"Files that each hold a client's first STOMP frame (CONNECT), as on a stompConnectPaths path: routed by its device ID."`
 	StompDeviceIDHeader string   `description:"The CONNECT frame header that carries the device ID, as the middleware's stompDeviceIdHeader."`
+	// The live member list of a running Traefik, instead of --members.
+	Traefik    string `description:"Base URL of Traefik's API: take the members, strategy and storeIdPattern from the storeaffinity middleware that Traefik routes by now."`
+	Middleware string `description:"With --traefik, the middleware's full name when Traefik has several."`
 }
 
 func newRouteCommand(out io.Writer) *cli.Command {
@@ -95,7 +99,29 @@ func (r *router) member(store string) (string, string, []string) {
 		order = append(order, strings.TrimPrefix(names[i], childService(r.app, "")))
 	}
 	child := names[r.picker.Pick(store)]
-	return order[0], stickyValue(child), order
+	return order[0], storeaffinity.StickyValue(child), order
+}
+
+// fromTraefik fills the members, strategy and store-ID pattern from the middleware
+// that the Traefik at base routes by now, when base is set. The members are then the
+// middleware's own (child service names), so no app name applies, and --members may
+// not be given beside it.
+func fromTraefik(base, middleware string, app *string, members *[]string, strategy, pattern *string) error {
+	if base == "" {
+		if middleware != "" {
+			return fmt.Errorf("--middleware: only with --traefik")
+		}
+		return nil
+	}
+	if len(*members) > 0 || *app != "" {
+		return fmt.Errorf("--traefik: the members come from Traefik; leave out --members and --app")
+	}
+	m, err := oneLiveMiddleware(context.Background(), base, middleware)
+	if err != nil {
+		return err
+	}
+	*members, *strategy, *pattern = m.Members, m.Strategy, m.StoreIDPattern
+	return nil
 }
 
 // frameDeviceIDs reads the device ID of each STOMP frame file, as the middleware reads
@@ -120,6 +146,9 @@ func frameDeviceIDs(files []string, header string) ([]string, error) {
 }
 
 func runRoute(out io.Writer, config *routeConfig, args []string) error {
+	if err := fromTraefik(config.Traefik, config.Middleware, &config.App, &config.Members, &config.Strategy, &config.StoreIDPattern); err != nil {
+		return err
+	}
 	r, err := newRouter(config.App, config.Members, config.Strategy, config.StoreIDPattern)
 	if err != nil {
 		return err

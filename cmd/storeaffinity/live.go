@@ -1,0 +1,144 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/storeaffinity/storeaffinity/hashing"
+)
+
+// liveMiddleware is a storeaffinity middleware as the running Traefik routes by it:
+// read from Traefik's own API, after the provider's health checks and panic threshold.
+type liveMiddleware struct {
+	Name           string // full name, such as pos-affinity@plugin-storeaffinityprovider
+	Provider       string // the provider part of the name, such as plugin-storeaffinityprovider
+	Members        []string
+	Strategy       string
+	StoreIDPattern string
+}
+
+// apiMiddleware is what Traefik's API tells of a middleware.
+type apiMiddleware struct {
+	Name     string                    `json:"name"`
+	Provider string                    `json:"provider"`
+	Status   string                    `json:"status"`
+	Plugin   map[string]map[string]any `json:"plugin"`
+}
+
+// apiService is what Traefik's API tells of a service.
+type apiService struct {
+	LoadBalancer *struct {
+		Servers []struct {
+			URL string `json:"url"`
+		} `json:"servers"`
+	} `json:"loadBalancer"`
+	ServerStatus map[string]string `json:"serverStatus"`
+}
+
+// traefikGet decodes the JSON of a path of Traefik's API at base into v.
+func traefikGet(ctx context.Context, base, path string, v any) error {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimSuffix(base, "/")+path, nil)
+	if err != nil {
+		return fmt.Errorf("--traefik: %w", err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("--traefik: %w", err)
+	}
+	defer func() { _ = resp.Body.Close() }()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("--traefik: GET %s: %s (is the API enabled on that address?)", path, resp.Status)
+	}
+	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
+		return fmt.Errorf("--traefik: GET %s: %w", path, err)
+	}
+	return nil
+}
+
+// liveMiddlewares returns the storeaffinity middlewares of the Traefik at base: the
+// plugin middlewares whose options hold members and stickyCookie, sorted by name.
+func liveMiddlewares(ctx context.Context, base string) ([]liveMiddleware, error) {
+	var all []apiMiddleware
+	if err := traefikGet(ctx, base, "/api/http/middlewares?per_page=10000", &all); err != nil {
+		return nil, err
+	}
+	var out []liveMiddleware
+	for _, m := range all {
+		for _, options := range m.Plugin {
+			if _, ok := options["stickyCookie"]; !ok {
+				continue
+			}
+			live := liveMiddleware{Name: m.Name, Provider: m.Provider, Strategy: hashing.StrategyRendezvous}
+			if _, provider, found := strings.Cut(m.Name, "@"); found {
+				live.Provider = provider
+			}
+			live.Members = listOption(options["members"])
+			if s, _ := options["strategy"].(string); s != "" {
+				live.Strategy = s
+			}
+			live.StoreIDPattern, _ = options["storeIdPattern"].(string)
+			out = append(out, live)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, nil
+}
+
+// listOption reads a list option as Traefik's API shows it: a list, or a
+// comma-separated string.
+func listOption(v any) []string {
+	var out []string
+	switch v := v.(type) {
+	case []any:
+		for _, item := range v {
+			out = append(out, fmt.Sprint(item))
+		}
+	case string:
+		for _, item := range strings.Split(v, ",") {
+			if item = strings.TrimSpace(item); item != "" {
+				out = append(out, item)
+			}
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// oneLiveMiddleware returns the middleware called name, or the only one when name is
+// empty, naming the choices when there are several.
+func oneLiveMiddleware(ctx context.Context, base, name string) (liveMiddleware, error) {
+	all, err := liveMiddlewares(ctx, base)
+	if err != nil {
+		return liveMiddleware{}, err
+	}
+	var names []string
+	for _, m := range all {
+		if m.Name == name || name == "" && len(all) == 1 {
+			return m, nil
+		}
+		names = append(names, m.Name)
+	}
+	if name == "" {
+		if len(all) == 0 {
+			return liveMiddleware{}, fmt.Errorf("--traefik %s: no storeaffinity middleware", base)
+		}
+		return liveMiddleware{}, fmt.Errorf("--middleware: %d storeaffinity middlewares, name one of %s", len(all), strings.Join(names, ", "))
+	}
+	return liveMiddleware{}, fmt.Errorf("--middleware: %q is not one of %s", name, strings.Join(names, ", "))
+}
+
+// liveService returns a member's child service as Traefik routes it: its servers and
+// their status.
+func liveService(ctx context.Context, base, name string) (apiService, error) {
+	var s apiService
+	err := traefikGet(ctx, base, "/api/http/services/"+url.PathEscape(name), &s)
+	return s, err
+}

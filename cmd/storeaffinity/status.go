@@ -1,0 +1,106 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/storeaffinity/storeaffinity/hashing"
+	"github.com/traefik/paerser/cli"
+)
+
+// statusConfig is the configuration of the status subcommand.
+type statusConfig struct {
+	ConfigFile string `description:"Configuration file (TOML or YAML) with the keys below; replaces all other flags."`
+	Traefik    string `description:"Base URL of Traefik's API (api.insecure or the API's entry point), such as http://127.0.0.1:8080."`
+	Middleware string `description:"Only this storeaffinity middleware, by its full name (pos-affinity@plugin-storeaffinityprovider); default every one."`
+	Stores     int    `description:"Number of synthetic store IDs for each member's share; 100000 when neither this nor storesFile is given."`
+	StoresFile string `description:"File with one store ID per line, for each member's share."`
+}
+
+func newStatusCommand(out io.Writer) *cli.Command {
+	config := &statusConfig{}
+	return newCommand("status", "Show, from a running Traefik, the members each storeaffinity middleware routes by now, their servers and their share of the stores.",
+		"--traefik=<API URL> [flags]",
+		"storeaffinity status --traefik=http://127.0.0.1:8080 --storesFile=stores.txt",
+		config,
+		func(args []string) error {
+			if rest := positionalArgs(args); len(rest) > 0 {
+				return fmt.Errorf("unexpected argument %q (status takes flags only)", rest[0])
+			}
+			return runStatus(out, config)
+		})
+}
+
+func runStatus(out io.Writer, config *statusConfig) error {
+	if config.Traefik == "" {
+		return fmt.Errorf("--traefik: missing (the base URL of Traefik's API)")
+	}
+	ctx := context.Background()
+	middlewares, err := liveMiddlewares(ctx, config.Traefik)
+	if err != nil {
+		return err
+	}
+	if config.Middleware != "" {
+		m, err := oneLiveMiddleware(ctx, config.Traefik, config.Middleware)
+		if err != nil {
+			return err
+		}
+		middlewares = []liveMiddleware{m}
+	}
+	if len(middlewares) == 0 {
+		return fmt.Errorf("--traefik %s: no storeaffinity middleware", config.Traefik)
+	}
+	stores, from, err := planStores(&planConfig{Stores: config.Stores, StoresFile: config.StoresFile})
+	if err != nil {
+		return err
+	}
+	for i, m := range middlewares {
+		if i > 0 {
+			_, _ = fmt.Fprintln(out)
+		}
+		if err := printStatus(ctx, out, config.Traefik, m, stores, from); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// printStatus prints one middleware's members, their child services and servers, and
+// their share of stores.
+func printStatus(ctx context.Context, out io.Writer, base string, m liveMiddleware, stores []string, from string) error {
+	_, _ = fmt.Fprintf(out, "%s: %d members (%s), stores %s\n", m.Name, len(m.Members), m.Strategy, from)
+	if len(m.Members) == 0 {
+		_, _ = fmt.Fprintln(out, "no members: the weighted service answers 503")
+		return nil
+	}
+	picker, err := hashing.New(m.Strategy, m.Members)
+	if err != nil {
+		return fmt.Errorf("%s: %w", m.Name, err)
+	}
+	share := make([]int, len(picker.Members()))
+	for _, store := range stores {
+		share[picker.Pick(store)]++
+	}
+	table := newTable(out)
+	_, _ = fmt.Fprintln(table, "MEMBER\tSERVICE\tSERVERS\tSTORES")
+	for i, member := range picker.Members() {
+		service := member + "@" + m.Provider
+		var servers []string
+		if s, err := liveService(ctx, base, service); err == nil && s.LoadBalancer != nil {
+			for _, server := range s.LoadBalancer.Servers {
+				status := s.ServerStatus[server.URL]
+				if status == "" {
+					status = "?"
+				}
+				servers = append(servers, server.URL+" "+status)
+			}
+		} else if err != nil {
+			servers = append(servers, "unknown: "+err.Error())
+		}
+		_, _ = fmt.Fprintf(table, "%s\t%s\t%s\t%.1f%% (%d)\n", member, service, strings.Join(servers, ", "),
+			100*float64(share[i])/float64(len(stores)), share[i])
+	}
+	return table.Flush()
+}
