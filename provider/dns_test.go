@@ -41,18 +41,26 @@ type dnsResponder struct {
 
 func newDNSResponder(t *testing.T, answers map[string]dnsAnswer) *dnsResponder {
 	t.Helper()
-	conn, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	// One port for UDP and TCP (for answers too long for UDP): a port free for one
+	// may be taken for the other, so try a few.
+	var conn net.PacketConn
+	var tcp net.Listener
+	for attempt := 0; ; attempt++ {
+		var err error
+		if conn, err = net.ListenPacket("udp", "127.0.0.1:0"); err != nil {
+			t.Fatal(err)
+		}
+		if tcp, err = net.Listen("tcp", conn.LocalAddr().String()); err == nil {
+			break
+		}
+		_ = conn.Close()
+		if attempt == 20 {
+			t.Fatal(err)
+		}
 	}
 	r := &dnsResponder{conn: conn, answers: answers}
 	done := make(chan struct{})
 	go r.serve(done)
-	// The same port over TCP, for answers too long for UDP.
-	tcp, err := net.Listen("tcp", conn.LocalAddr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
 	tcpDone := make(chan struct{})
 	go r.serveTCP(tcp, tcpDone)
 	t.Cleanup(func() {

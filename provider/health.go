@@ -39,6 +39,8 @@ type healthSource struct {
 	panicThreshold float64 // share of healthy members below which all members stay
 	client         *http.Client
 	stderr         io.Writer
+	stdout         io.Writer
+	app            string
 }
 
 // memberHealth is a member's probe record.
@@ -52,7 +54,7 @@ type memberHealth struct {
 }
 
 func newHealthSource(key string, cfg *HealthCheck, inner source) (*healthSource, error) {
-	h := &healthSource{key: key, inner: inner, path: strings.TrimSpace(cfg.Path), stderr: os.Stderr}
+	h := &healthSource{key: key, inner: inner, path: strings.TrimSpace(cfg.Path), stderr: os.Stderr, stdout: os.Stdout}
 	if h.path == "" {
 		h.path = "/"
 	}
@@ -138,11 +140,14 @@ func (h *healthSource) run(ctx context.Context, update func([]member)) {
 	states := make(map[string]*memberHealth)
 	round := 0
 	last, reported, panicking := "", false, false
+	var previous []member
 	for {
+		reason := "health check"
 		select {
 		case <-ctx.Done():
 			return
 		case list := <-discovered:
+			reason = "discovery"
 			round++
 			for _, m := range sortMembers(list) {
 				state, ok := states[m.Name]
@@ -167,7 +172,9 @@ func (h *healthSource) run(ctx context.Context, update func([]member)) {
 		members, healthy, belowThreshold := h.members(states)
 		if belowThreshold != panicking {
 			panicking = belowThreshold
+			reason = "panic threshold: back to health-checked members"
 			if panicking {
+				reason = "panic threshold: every discovered member stays"
 				fmt.Fprintf(h.stderr, "%s: %d of %d members healthy, below panicThreshold; every member stays\n", h.key, healthy, len(states))
 			}
 		}
@@ -176,7 +183,10 @@ func (h *healthSource) run(ctx context.Context, update func([]member)) {
 			key += m.Name + "=" + m.URL + ","
 		}
 		if !reported || key != last {
-			last, reported = key, true
+			if reported {
+				logMembership(h.stdout, h.app, previous, members, reason)
+			}
+			last, reported, previous = key, true, members
 			update(members)
 		}
 	}

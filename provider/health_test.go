@@ -1,10 +1,12 @@
 package provider
 
 import (
+	"bytes"
 	"context"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -37,6 +39,11 @@ func TestHealthCheckRemovesFailingMembersAndRestoresRecoveredOnes(t *testing.T) 
 	if err != nil {
 		t.Fatal(err)
 	}
+	log := &lockedBuffer{}
+	// One assignment a statement: Yaegi v0.16.1 does not convert to an interface in a
+	// multiple one.
+	h.stdout = log
+	h.app = "pos"
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	reports := make(chan string, 100)
@@ -73,6 +80,30 @@ func TestHealthCheckRemovesFailingMembersAndRestoresRecoveredOnes(t *testing.T) 
 		t.Fatalf("report %q without a change", got)
 	case <-time.After(150 * time.Millisecond):
 	}
+	// One log line per change of members, with why.
+	want := "storeaffinity provider: app pos: members +[] -[b] (health check); 1 members now\n" +
+		"storeaffinity provider: app pos: members +[b c] -[] (health check); 3 members now\n"
+	if got := log.String(); got != want {
+		t.Errorf("log:\n%s\nwant:\n%s", got, want)
+	}
+}
+
+// lockedBuffer is a bytes.Buffer that two goroutines may use.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 func TestHealthCheckConfigErrorsNameTheKey(t *testing.T) {

@@ -114,6 +114,9 @@ func (p *Provider) emit(ctx context.Context, updates <-chan appUpdate, cfgChan c
 		case <-ctx.Done():
 			return
 		case u := <-updates:
+			if previous, seen := members[u.app]; seen && !p.checked(u.app) {
+				logMembership(os.Stdout, u.app, previous, u.members, "discovery")
+			}
 			members[u.app] = u.members
 		case <-startup.C:
 			started = true
@@ -142,4 +145,14 @@ func (p *Provider) emit(ctx context.Context, updates <-chan appUpdate, cfgChan c
 			return
 		}
 	}
+}
+
+// checked reports whether app has a health check, which logs its member changes itself.
+func (p *Provider) checked(app string) bool {
+	for _, a := range p.apps {
+		if a.name == app {
+			return a.checked
+		}
+	}
+	return false
 }

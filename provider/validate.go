@@ -13,6 +13,7 @@ import (
 type appSpec struct {
 	name    string
 	source  source
+	checked bool // a health check filters the members, and logs their changes
 	router  *Router
 	options affinityConfig // without members and stickyCookie
 }
@@ -71,9 +72,10 @@ func buildApp(key string, app *App) (*appSpec, error) {
 		if err != nil {
 			return nil, err
 		}
+		health.app = name
 		src = health
 	}
-	spec := &appSpec{name: name, source: src, options: buildOptions(app)}
+	spec := &appSpec{name: name, source: src, checked: app.HealthCheck != nil, options: buildOptions(app)}
 	if app.Router != nil {
 		if strings.TrimSpace(app.Router.Rule) == "" {
 			return nil, fmt.Errorf("%s.router.rule: empty", key)
