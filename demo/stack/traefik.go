@@ -37,6 +37,8 @@ type TraefikOptions struct {
 	// LocalPlugins maps plugin aliases to module names (default both plugins of this
 	// repository under their usual aliases).
 	LocalPlugins map[string]string
+	// Static holds more static configuration sections, such as metrics or accessLog.
+	Static map[string]any
 }
 
 // Traefik is a running Traefik process.
@@ -163,7 +165,7 @@ func staticConfig(opts TraefikOptions, web, api string, more map[string]string) 
 	for name, addr := range more {
 		entryPoints[name] = map[string]any{"address": addr, "transport": map[string]any{"lifeCycle": lifeCycle}}
 	}
-	return map[string]any{
+	static := map[string]any{
 		"global":      map[string]any{"checkNewVersion": false, "sendAnonymousUsage": false},
 		"log":         map[string]any{"level": level, "noColor": true},
 		"entryPoints": entryPoints,
@@ -173,7 +175,11 @@ func staticConfig(opts TraefikOptions, web, api string, more map[string]string) 
 			"abortOnPluginFailure": true,
 			"localPlugins":         localPlugins,
 		},
-	}, nil
+	}
+	for key, section := range opts.Static {
+		static[key] = section
+	}
+	return static, nil
 }
 
 func (t *Traefik) waitAPI(ctx context.Context) error {
