@@ -144,11 +144,6 @@ func (c *Config) parse() (*settings, error) {
 	// No members is valid: the provider emits it while no backend is ready, and the
 	// weighted service then answers 503.
 	members := splitList(c.Members)
-	for _, m := range members {
-		if !validMemberName(m) {
-			return nil, fmt.Errorf("members: %q has characters other than letters, digits and '-', '_', '.', '~', '@', ':'", m)
-		}
-	}
 	if len(members) != 0 {
 		if s.picker, err = hashing.New(s.strategy, members); err != nil {
 			return nil, fmt.Errorf("members: %w", err)
@@ -263,8 +258,3 @@ func validQueryName(name string) bool {
 	return strings.Trim(name, letterDigits+"-_.") == ""
 }
 
-// validMemberName reports whether a member name can stand in the affinity stamp
-// "store=<id>; member=<name>" without escaping: no space, ';', '=' or ','.
-func validMemberName(name string) bool {
-	return strings.Trim(name, letterDigits+"-_.~@:") == ""
-}

@@ -60,13 +60,14 @@ func (c *Change) Moves(storeHash uint64, owner string) bool {
 	if _, kept := c.owners[owner]; !c.partial || !kept {
 		return c.to.Members()[c.to.PickHash(storeHash)] != owner
 	}
-	score := storeHash ^ c.owners[owner] // mix, written out
-	score ^= score >> 30
-	score *= 0xbf58476d1ce4e5b9
-	score ^= score >> 27
-	score *= 0x94d049bb133111eb
-	score ^= score >> 31
-	return c.Moved(owner, []uint64{storeHash}, []uint64{score})[0]
+	ownerScore := mix(storeHash ^ c.owners[owner])
+	for i, seed := range c.seeds {
+		score := mix(storeHash ^ seed)
+		if score > ownerScore || score == ownerScore && c.added[i] < owner {
+			return true
+		}
+	}
+	return false
 }
 
 // Moved returns, for the stores of owner given by their Hash64s and owner's scores

@@ -3,6 +3,7 @@ package hashing
 import (
 	"fmt"
 	"sort"
+	"strings"
 )
 
 // Strategy names accepted by New.
@@ -28,6 +29,11 @@ type Picker interface {
 	Strategy() string
 }
 
+// memberNameCharacters are those of a member name: a member stands in the affinity
+// stamp "store=<id>; member=<name>" unescaped, so no space, ';', '=' or ','. The
+// middleware and the operator CLI both check names here.
+const memberNameCharacters = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.~@:"
+
 // New returns the picker of the named strategy ("" means rendezvous) over the member
 // names, in any order.
 func New(strategy string, members []string) (Picker, error) {
@@ -40,6 +46,9 @@ func New(strategy string, members []string) (Picker, error) {
 	for i, name := range sorted {
 		if name == "" {
 			return nil, fmt.Errorf("empty member name")
+		}
+		if strings.Trim(name, memberNameCharacters) != "" {
+			return nil, fmt.Errorf("%q has characters other than letters, digits and '-', '_', '.', '~', '@', ':'", name)
 		}
 		if i > 0 && sorted[i-1] == name {
 			return nil, fmt.Errorf("duplicate member %q", name)

@@ -53,6 +53,7 @@ func TestBadInputNamesTheFlagOrKey(t *testing.T) {
 		{"duplicate member", []string{"route", "--members=a,a", "x-1"}, `--members: duplicate member "a"`},
 		{"pattern without group", []string{"route", "--members=a", "--storeIdPattern=^x", "x-1"}, "--storeIdPattern"},
 		{"nothing to route", []string{"route", "--members=a"}, "nothing to route"},
+		{"member name the middleware refuses", []string{"route", "--members=pos 0,pos-1", "00123-001"}, `--members: "pos 0" has characters other than`},
 		{"frame not CONNECT", []string{"route", "--members=a", "--stompFrames=testdata/subscribe.stomp"}, "--stompFrames: testdata/subscribe.stomp: the first STOMP frame is not CONNECT or STOMP"},
 		{"frame without the header", []string{"route", "--members=a", "--stompDeviceIdHeader=device", "--stompFrames=testdata/connect-pos.stomp"}, "the frame has no device header"},
 		{"migrate bad app name", []string{"migrate", "--app=bad name", "testdata/statelb.toml"}, `--app: "bad name"`},

@@ -65,6 +65,7 @@ func childServices(app string, members []string) []string {
 
 // newRouter validates members, strategy and pattern, naming the flag at fault.
 func newRouter(app string, members []string, strategy, storeIDPattern string) (*router, error) {
+	members = nonEmpty(members) // as the middleware reads a list: pos-0,,pos-1 is two members
 	if len(members) == 0 {
 		return nil, fmt.Errorf("--members: at least one member is required")
 	}
@@ -186,4 +187,15 @@ func runRoute(out io.Writer, config *routeConfig, args []string) error {
 		return fmt.Errorf("%d of %d device IDs rejected", rejected, len(devices))
 	}
 	return nil
+}
+
+// nonEmpty returns the items of list that are not empty once trimmed, trimmed.
+func nonEmpty(list []string) []string {
+	var out []string
+	for _, item := range list {
+		if item = strings.TrimSpace(item); item != "" {
+			out = append(out, item)
+		}
+	}
+	return out
 }
