@@ -257,4 +257,3 @@ const letterDigits = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ012345
 func validQueryName(name string) bool {
 	return strings.Trim(name, letterDigits+"-_.") == ""
 }
-
