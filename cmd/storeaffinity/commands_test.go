@@ -76,7 +76,8 @@ func TestBadInputNamesTheFlagOrKey(t *testing.T) {
 		{"no namespace", []string{"migrate", "testdata/statelb-no-namespace.toml"}, "[service_discovery.kubernetes_service] namespace: missing"},
 		{"bad prefix", []string{"migrate", "testdata/statelb-bad-prefix.toml"}, "[route] device_affinity_prefixes: api/pos: want a path that starts with /"},
 		{"no service", []string{"members"}, "--service: missing"},
-		{"missing kubeconfig", []string{"members", "--service=commerce-pos", "--kubeconfig=testdata/none.kubeconfig"}, "--kubeconfig:"},
+		{"members without app", []string{"members", "--service=commerce-pos"}, "--app: missing"},
+		{"missing kubeconfig", []string{"members", "--service=commerce-pos", "--app=pos", "--kubeconfig=testdata/none.kubeconfig"}, "--kubeconfig:"},
 		{"bad timeout", []string{"members", "--service=commerce-pos", "--timeout=soon"}, `--timeout: invalid value "soon"`},
 	}
 	for _, test := range tests {

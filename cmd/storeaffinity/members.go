@@ -24,7 +24,7 @@ type membersConfig struct {
 	Context        string        `description:"Kubeconfig context (default: the current context)."`
 	Namespace      string        `description:"Namespace of the service (default: the context's namespace)."`
 	Service        string        `description:"Kubernetes service whose EndpointSlices list the members."`
-	App            string        `description:"App name in the provider, which prefixes the child services <app>-<member> (default: the service name)."`
+	App            string        `description:"App name in the provider (apps[].name), which prefixes the child services <app>-<member>; required, since placement hashes those names."`
 	Port           string        `description:"Port name or number, to show each member's URL (default: the first port)."`
 	Strategy       string        `description:"Member selection: rendezvous or modulo."`
 	StoreIDPattern string        `description:"RE2 pattern with a named group store; empty takes everything before the last '-'."`
@@ -36,12 +36,15 @@ type membersConfig struct {
 func newMembersCommand(out io.Writer) *cli.Command {
 	config := &membersConfig{Strategy: hashing.StrategyRendezvous, Timeout: 10 * time.Second}
 	return newCommand("members", "List a Kubernetes service's members from its live EndpointSlices, and the member of given stores.",
-		"--service=<name> [flags] [store ID...]",
-		"storeaffinity members --namespace=commerce --service=commerce-pos 00123 00456",
+		"--service=<name> --app=<name> [flags] [store ID...]",
+		"storeaffinity members --namespace=commerce --service=commerce-pos --app=pos 00123 00456",
 		config,
 		func(args []string) error {
 			if config.Service == "" {
 				return fmt.Errorf("--service: missing (the Kubernetes service of the app)")
+			}
+			if config.App == "" {
+				return fmt.Errorf("--app: missing (the app's name in the provider's configuration, apps[].name, such as pos)")
 			}
 			client, namespace, err := kubeClient(config)
 			if err != nil {
@@ -91,9 +94,6 @@ func runMembers(ctx context.Context, out io.Writer, client kubernetes.Interface,
 		return err
 	}
 	app := config.App
-	if app == "" {
-		app = config.Service
-	}
 	var ready []string
 	for _, e := range all {
 		if e.State == provider.StateReady {
