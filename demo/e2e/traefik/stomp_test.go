@@ -123,19 +123,7 @@ func TestStompScalingMovesStoresTogether(t *testing.T) {
 		t.Fatal(err)
 	}
 	deadline := time.Now().Add(rebalanceGrace + 5*time.Second)
-	err = stack.Poll(e.ctx, time.Until(deadline), func(context.Context) error {
-		connected := clients.Connected()
-		for _, s := range openPOS(stores) {
-			store, _ := commerce.StoreOf(s.DeviceID)
-			if connected[s.DeviceID] != after[store] {
-				return fmt.Errorf("device %s on %q, want %s", s.DeviceID, connected[s.DeviceID], after[store])
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	waitPlaced(t, e, clients, stores, after, time.Until(deadline))
 	time.Sleep(time.Until(deadline))
 	moved := 0
 	closes := map[string][]stack.StompEvent{}
@@ -213,19 +201,7 @@ func TestStompKillNineMovesStoresTogether(t *testing.T) {
 	after := placement(t, stores, survivors, hashing.StrategyRendezvous)
 	killed := time.Now()
 	procs[victim].Stop(syscall.SIGKILL)
-	err = stack.Poll(e.ctx, 15*time.Second, func(context.Context) error {
-		connected := clients.Connected()
-		for _, s := range openPOS(stores) {
-			store, _ := commerce.StoreOf(s.DeviceID)
-			if connected[s.DeviceID] != after[store] {
-				return fmt.Errorf("device %s on %q, want %s", s.DeviceID, connected[s.DeviceID], after[store])
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	waitPlaced(t, e, clients, stores, after, 15*time.Second)
 	recovered := time.Since(killed)
 	moved := 0
 	for _, ev := range clients.Events() {
@@ -244,4 +220,23 @@ func TestStompKillNineMovesStoresTogether(t *testing.T) {
 	}
 	t.Logf("kill -9 of %s: its %d stores' sessions were on their next-ranked replicas, devices together, %v later",
 		victim, moved, recovered.Round(time.Millisecond))
+}
+
+// waitPlaced waits until every device of stores is connected to its store's replica
+// in placement.
+func waitPlaced(t *testing.T, e *env, clients *stack.StompClients, stores []string, placement map[string]string, timeout time.Duration) {
+	t.Helper()
+	err := stack.Poll(e.ctx, timeout, func(context.Context) error {
+		connected := clients.Connected()
+		for _, s := range openPOS(stores) {
+			store, _ := commerce.StoreOf(s.DeviceID)
+			if connected[s.DeviceID] != placement[store] {
+				return fmt.Errorf("device %s on %q, want %s", s.DeviceID, connected[s.DeviceID], placement[store])
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 }
