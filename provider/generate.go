@@ -27,11 +27,11 @@ func generate(middlewarePlugin string, apps []*appSpec, members map[string][]mem
 func addApp(h *httpConfig, middlewarePlugin string, app *appSpec, members []member) {
 	weighted := &weightedConfig{
 		Services: []weightedChild{},
-		Sticky:   stickyConfig{Cookie: cookieConfig{Name: app.name + "_affinity", HTTPOnly: true}},
+		Sticky:   stickyConfig{Cookie: cookieConfig{Name: StickyCookie(app.name), HTTPOnly: true}},
 	}
 	names := []string{}
 	for _, m := range members {
-		service := app.name + "-" + m.Name
+		service := MemberService(app.name, m.Name)
 		h.Services[service] = &serviceConfig{LoadBalancer: &loadBalancerConfig{
 			Servers:        []serverConfig{{URL: m.URL}},
 			PassHostHeader: true,
@@ -39,24 +39,24 @@ func addApp(h *httpConfig, middlewarePlugin string, app *appSpec, members []memb
 		weighted.Services = append(weighted.Services, weightedChild{Name: service, Weight: 1})
 		names = append(names, service)
 	}
-	h.Services[app.name] = &serviceConfig{Weighted: weighted}
+	h.Services[WeightedService(app.name)] = &serviceConfig{Weighted: weighted}
 
 	options := app.options
 	options.Members = names
 	options.StickyCookie = weighted.Sticky.Cookie.Name
-	middleware := app.name + "-affinity"
+	middleware := AffinityMiddleware(app.name)
 	h.Middlewares[middleware] = &middlewareConfig{Plugin: map[string]*affinityConfig{middlewarePlugin: &options}}
 
 	if app.router != nil {
 		r := &routerConfig{
 			EntryPoints: app.router.EntryPoints,
-			Service:     app.name,
+			Service:     WeightedService(app.name),
 			Rule:        app.router.Rule,
 			Priority:    app.router.Priority,
 		}
 		r.Middlewares = append(r.Middlewares, app.router.Middlewares...)
 		r.Middlewares = append(r.Middlewares, middleware)
-		h.Routers[app.name] = r
+		h.Routers[WeightedService(app.name)] = r
 	}
 }
 

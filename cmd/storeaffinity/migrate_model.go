@@ -1,6 +1,9 @@
 package main
 
-import "github.com/storeaffinity/storeaffinity/hashing"
+import (
+	provider "github.com/storeaffinity/storeaffinity-provider"
+	"github.com/storeaffinity/storeaffinity/hashing"
+)
 
 // The YAML model of the generated configuration. Field order is output order.
 
@@ -119,8 +122,8 @@ func dynamicConfig(config *migrateConfig, app string) dynamicYAML {
 	return dynamicYAML{HTTP: httpYAML{Routers: map[string]routerYAML{app: {
 		Rule:        "PathPrefix(`/`)",
 		EntryPoints: []string{config.EntryPoint},
-		Service:     app + suffix,
-		Middlewares: []string{app + "-affinity" + suffix},
+		Service:     provider.WeightedService(app) + suffix,
+		Middlewares: []string{provider.AffinityMiddleware(app) + suffix},
 	}}}}
 }
 

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/storeaffinity/storeaffinity"
+	provider "github.com/storeaffinity/storeaffinity-provider"
 	"github.com/storeaffinity/storeaffinity/hashing"
 	"github.com/traefik/paerser/cli"
 )
@@ -46,12 +47,12 @@ type router struct {
 }
 
 // childService is the name of the weighted service's child for a member: the name
-// that placement hashes and the sticky cookie encodes.
+// that placement hashes and the sticky cookie encodes, as the provider writes it.
 func childService(app, member string) string {
 	if app == "" {
 		return member
 	}
-	return app + "-" + member
+	return provider.MemberService(app, member)
 }
 
 // childServices maps childService over members.

@@ -1,6 +1,9 @@
 package stack
 
-import "github.com/storeaffinity/storeaffinity/demo/commerce"
+import (
+	provider "github.com/storeaffinity/storeaffinity-provider"
+	"github.com/storeaffinity/storeaffinity/demo/commerce"
+)
 
 // App is one application of the provider's configuration, with the demo's defaults.
 type App struct {
@@ -48,5 +51,5 @@ func ProviderConfig(apps ...App) map[string]any {
 
 // Objects returns the full names of the objects the provider emits for an app.
 func Objects(app string) (router, service, middleware string) {
-	return app + ProviderObjectAt, app + ProviderObjectAt, app + "-affinity" + ProviderObjectAt
+	return provider.WeightedService(app) + ProviderObjectAt, provider.WeightedService(app) + ProviderObjectAt, provider.AffinityMiddleware(app) + ProviderObjectAt
 }

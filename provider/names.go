@@ -1,0 +1,18 @@
+package provider
+
+// The names of the objects the provider emits for an app, in one place: the operator
+// CLI and the test harness call these, so that they never differ from what the
+// provider writes. Traefik qualifies each with "@plugin-<alias>".
+
+// MemberService returns the name of a member's service, which is also the member's
+// name in the middleware's members and the child of the weighted service.
+func MemberService(app, member string) string { return app + "-" + member }
+
+// WeightedService returns the name of the app's sticky weighted service (and router).
+func WeightedService(app string) string { return app }
+
+// AffinityMiddleware returns the name of the app's affinity middleware.
+func AffinityMiddleware(app string) string { return app + "-affinity" }
+
+// StickyCookie returns the name of the weighted service's sticky cookie.
+func StickyCookie(app string) string { return app + "_affinity" }
