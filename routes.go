@@ -63,7 +63,7 @@ func (c *routeCache) carried(deviceID string) *route {
 	if r == nil || c.change.Moves(r.hash, r.member) { // c.change is set before c is shared
 		return nil
 	}
-	c.put(deviceID, r)
+	c.put(strings.Clone(deviceID), r) // the request's device ID is a substring of its request line
 	return r
 }
 

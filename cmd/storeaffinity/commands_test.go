@@ -113,7 +113,14 @@ func TestConfigurationSourcesGiveTheSameRoute(t *testing.T) {
 	if out != fromFlags {
 		t.Errorf("environment gives\n%s\nflags give\n%s", out, fromFlags)
 	}
-	// A variable beside flags or a file is refused, never silently left unread.
+	// A variable that is not a setting of the command is no source.
+	_ = os.Unsetenv("STOREAFFINITY_MEMBERS") // t.Setenv restores both after the test
+	_ = os.Unsetenv("STOREAFFINITY_STORES")
+	t.Setenv("STOREAFFINITY_CACHE", "/somewhere")
+	if _, err := run(t, "route", "--members=pos-0,pos-1,pos-2", "00123-001"); err != nil {
+		t.Errorf("STOREAFFINITY_CACHE beside flags: %v", err)
+	}
+	// A setting beside flags or a file is refused, never silently left unread.
 	t.Setenv("STOREAFFINITY_APP", "pos")
 	for _, args := range [][]string{{"route", "--members=pos-0,pos-1,pos-2", "00123-001"}, {"route", "--configFile=testdata/route.yaml"}} {
 		if _, err := run(t, args...); err == nil || !strings.Contains(err.Error(), "STOREAFFINITY_") || !strings.Contains(err.Error(), "the CLI reads one source") {

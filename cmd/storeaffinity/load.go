@@ -39,7 +39,11 @@ func (flagLoader) Load(args []string, cmd *cli.Command) (bool, error) {
 	if err != nil || len(given) == 0 {
 		return false, err
 	}
-	if err := noEnvBeside("flags"); err != nil {
+	known, err := flagNames(cmd.Configuration)
+	if err != nil {
+		return false, err
+	}
+	if err := noEnvBeside("flags", known); err != nil {
 		return false, err
 	}
 	if err := flag.Decode(args, cmd.Configuration); err != nil {
@@ -89,7 +93,7 @@ func (fileLoader) Load(args []string, cmd *cli.Command) (bool, error) {
 		sort.Strings(others)
 		return false, fmt.Errorf("flag --%s cannot be combined with --configFile: set it in %s", others[0], path)
 	}
-	if err := noEnvBeside("--configFile"); err != nil {
+	if err := noEnvBeside("--configFile", known); err != nil {
 		return false, err
 	}
 	if err := checkFileKeys(path, known); err != nil {
@@ -101,12 +105,16 @@ func (fileLoader) Load(args []string, cmd *cli.Command) (bool, error) {
 	return true, nil
 }
 
-// noEnvBeside refuses STOREAFFINITY_* variables beside another source: as in Traefik,
-// the first source that holds something is the only one read, and a variable that is
-// silently not read would give another answer than the user expects.
-func noEnvBeside(source string) error {
+// noEnvBeside refuses a STOREAFFINITY_* variable that names one of the command's
+// flags beside another source: as in Traefik, the first source that holds something
+// is the only one read, and a variable that is silently not read would give another
+// answer than the user expects. Other STOREAFFINITY_* variables (the build's cache,
+// say) are no settings of the command.
+func noEnvBeside(source string, known map[string]bool) error {
 	for _, pair := range os.Environ() {
-		if name, _, _ := strings.Cut(pair, "="); strings.HasPrefix(name, envPrefix) {
+		name, _, _ := strings.Cut(pair, "=")
+		flag := strings.ToLower(strings.TrimPrefix(name, envPrefix))
+		if strings.HasPrefix(name, envPrefix) && known[flag] && flag != configFileFlag {
 			return fmt.Errorf("%s is set beside %s: the CLI reads one source (--configFile, flags, or %s* variables); unset it, or give its value as a flag", name, source, envPrefix)
 		}
 	}
