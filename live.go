@@ -49,6 +49,8 @@ type liveStores struct {
 	mu        sync.Mutex
 	placement string         // everything that decides a device's route, for the newest instance
 	rules     string         // the same, less the member list
+	pattern   string         // its storeIdPattern
+	checking  string         // the placement whose moved stores are being looked for, or ""
 	picker    hashing.Picker // the newest instance's
 	grace     time.Duration
 	spread    time.Duration
@@ -72,7 +74,7 @@ var (
 // store's share of the spread; the stores are found in the background, so New costs
 // the same whatever the number of live stores. When only the members changed, the
 // new route cache takes over the routes of unmoved devices as they come.
-func trackLive(name, rules, placement string, picker hashing.Picker, grace, spread time.Duration) (*liveStores, *routeCache) {
+func trackLive(name, rules, pattern, placement string, picker hashing.Picker, grace, spread time.Duration) (*liveStores, *routeCache) {
 	liveMu.Lock()
 	ls := liveByName[name]
 	if ls == nil {
@@ -87,8 +89,8 @@ func trackLive(name, rules, placement string, picker hashing.Picker, grace, spre
 	if ls.placement == placement {
 		return ls, ls.routes
 	}
-	previous, previousRules, previousRoutes := ls.picker, ls.rules, ls.routes
-	ls.placement, ls.rules, ls.picker = placement, rules, picker
+	previous, previousRules, previousPattern, previousRoutes := ls.picker, ls.rules, ls.pattern, ls.routes
+	ls.placement, ls.rules, ls.pattern, ls.picker = placement, rules, pattern, picker
 	ls.routes = newRouteCache()
 	if previous == nil {
 		return ls, ls.routes
@@ -97,14 +99,36 @@ func trackLive(name, rules, placement string, picker hashing.Picker, grace, spre
 	if previousRules == rules {
 		ls.routes.carryFrom(previousRoutes, change)
 	}
-	go ls.endMoved(placement, change, previous.Members(), time.Now())
+	// Only the members changed, and the last change was checked to its end: score
+	// the added members. Otherwise check every store against the new list: the last
+	// change's moves were not all found, or the strategy changed. A new storeIdPattern
+	// regroups devices into other stores: every live store ends.
+	check := change
+	members := previous.Members()
+	if ls.checking != "" || previousRules != rules {
+		// One assignment a statement: under Yaegi v0.16.1 a multiple one with nil
+		// assigns neither.
+		check = hashing.NewFullChange(picker)
+		members = nil
+	}
+	ls.checking = placement
+	go ls.endMoved(placement, check, change, members, previousPattern != pattern, time.Now())
 	return ls, ls.routes
 }
 
-// endMoved schedules the end of the live requests of every store that change moves,
-// reading the stores one old member at a time, so that the lock is never held for
-// the whole table. A newer placement stops it: that one checks every store again.
-func (ls *liveStores) endMoved(placement string, change *hashing.Change, members []string, changed time.Time) {
+// endMoved schedules the end of the live requests of every store that check moves
+// (every store, with endAll), reading the stores one member at a time, so that the
+// lock is never held for the whole table: the members given, or, when nil, every
+// member that has live stores. A newer placement stops it, and then checks every
+// store itself. The log line tells of change.
+func (ls *liveStores) endMoved(placement string, check, change *hashing.Change, members []string, endAll bool, changed time.Time) {
+	if members == nil {
+		ls.mu.Lock()
+		for member := range ls.byMember {
+			members = append(members, member)
+		}
+		ls.mu.Unlock()
+	}
 	moved := 0
 	for _, member := range members {
 		ls.mu.Lock()
@@ -121,17 +145,27 @@ func (ls *liveStores) endMoved(placement string, change *hashing.Change, members
 		if n == 0 {
 			continue
 		}
-		leaving := change.Moved(member, hashes, scores)
+		leaving := check.Moved(member, hashes, scores) // a full check also rescores
 		ls.mu.Lock()
 		for i, life := range lives {
-			if leaving[i] && ls.lives[life.store] == life && life.ending == "" {
+			switch {
+			case ls.lives[life.store] != life || life.ending != "":
+			case leaving[i] || endAll:
 				ls.scheduleEnd(life, placement, changed)
 				moved++
+			default:
+				life.score = scores[i]
 			}
 		}
 		ls.mu.Unlock()
 	}
-	logChange(ls.name, change, moved, ls.grace, changed.Add(ls.grace), changed.Add(ls.grace+ls.spread))
+	ls.mu.Lock()
+	if ls.checking == placement {
+		ls.checking = ""
+	}
+	grace, spread := ls.grace, ls.spread
+	ls.mu.Unlock()
+	logChange(ls.name, change, moved, grace, changed.Add(grace), changed.Add(grace+spread))
 }
 
 // scheduleEnd ends a moved store's live requests at the grace plus its share of the

@@ -98,7 +98,7 @@ func New(ctx context.Context, next http.Handler, config *Config, name string) (h
 	if a.headerOrQuery {
 		a.serveUnmatched, a.serveMatched = a.serveHeaderOrQuery, a.servePath
 	}
-	a.live, a.routes = trackLive(name, s.rules(), a.placement, s.picker, s.grace, s.spread)
+	a.live, a.routes = trackLive(name, s.rules(), s.storePattern, a.placement, s.picker, s.grace, s.spread)
 	a.turn = &a.live.turn
 	return a, nil
 }

@@ -39,6 +39,12 @@ func NewChange(from, to Picker) *Change {
 	return c
 }
 
+// NewFullChange returns a change to a picker from an unknown or unfinished one: every
+// store is picked again over the whole list, and Moved rescores the stores that stay.
+func NewFullChange(to Picker) *Change {
+	return &Change{to: to, removed: map[string]bool{}, owners: map[string]uint64{}}
+}
+
 // Added returns the names of the added members.
 func (c *Change) Added() []string { return c.added }
 
@@ -71,8 +77,9 @@ func (c *Change) Moves(storeHash uint64, owner string) bool {
 }
 
 // Moved returns, for the stores of owner given by their Hash64s and owner's scores
-// for them (PickScore's), which of them have another member under the new list. One
-// call for all of a member's stores: under Yaegi a call per store costs more than
+// for them (PickScore's), which of them have another member under the new list; when
+// it picks stores over the whole new list, it writes their new scores into scores.
+// One call for all of a member's stores: under Yaegi a call per store costs more than
 // its scoring.
 func (c *Change) Moved(owner string, hashes, scores []uint64) []bool {
 	moved := make([]bool, len(hashes))
@@ -83,8 +90,10 @@ func (c *Change) Moved(owner string, hashes, scores []uint64) []bool {
 		return moved
 	}
 	if _, kept := c.owners[owner]; !c.partial || !kept {
+		names := c.to.Members()
 		for i, h := range hashes {
-			moved[i] = c.to.Members()[c.to.PickHash(h)] != owner
+			best, score := c.to.PickScore(h)
+			moved[i], scores[i] = names[best] != owner, score
 		}
 		return moved
 	}

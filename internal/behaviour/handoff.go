@@ -72,3 +72,58 @@ func testSpreadEndsOverTheWindow(t *testing.T, build Builder) {
 		t.Errorf("%d moved stores ended between %v and %v after the change: not spread over %v", len(moved), first, last, spread)
 	}
 }
+
+func testQuickSecondChange(t *testing.T, build Builder) {
+	const grace = 100 * time.Millisecond
+	live := &liveRequests{ended: map[string]time.Time{}}
+	config := baseConfig()
+	config["rebalanceGrace"] = grace.String()
+	h := mustBuild(t, build, live, config, "live-quick")
+	stores := storeNames(600)
+	live.open(h, stores)
+	defer live.closeAll()
+	// pos-2 fails its health check, and pos-3 joins right after (a rolling update):
+	// the stores that left pos-2 must end, wherever they go.
+	config["members"] = []any{"pos-0", "pos-1"}
+	mustBuild(t, build, live, config, "live-quick")
+	config["members"] = []any{"pos-0", "pos-1", "pos-3"}
+	mustBuild(t, build, live, config, "live-quick")
+	time.Sleep(grace + 700*time.Millisecond)
+	split := 0
+	for _, store := range stores {
+		if expectedMember(t, "", baseMembers, store) != expectedMember(t, "", []string{"pos-0", "pos-1", "pos-3"}, store) {
+			if _, ok := live.endedAt(store); !ok {
+				split++
+			}
+		}
+	}
+	if split > 0 {
+		t.Errorf("%d moved stores still run on their old member %v after two quick changes", split, grace+700*time.Millisecond)
+	}
+}
+
+func testPatternChangeEndsLiveStores(t *testing.T, build Builder) {
+	const grace = 100 * time.Millisecond
+	live := &liveRequests{ended: map[string]time.Time{}}
+	config := baseConfig()
+	config["rebalanceGrace"] = grace.String()
+	h := mustBuild(t, build, live, config, "live-pattern")
+	stores := storeNames(60) // devices <store>-001
+	live.open(h, stores)
+	defer live.closeAll()
+	config["storeIdPattern"] = `-(?P<store>[0-9]+)$` // every device now of store 001
+	mustBuild(t, build, live, config, "live-pattern")
+	time.Sleep(grace + 500*time.Millisecond)
+	owner := expectedMember(t, "", baseMembers, "001")
+	stale := 0
+	for _, store := range stores {
+		if expectedMember(t, "", baseMembers, store) != owner {
+			if _, ok := live.endedAt(store); !ok {
+				stale++
+			}
+		}
+	}
+	if stale > 0 {
+		t.Errorf("storeIdPattern put every device in store 001 on %s, but %d live devices on other members were never ended", owner, stale)
+	}
+}
