@@ -150,3 +150,19 @@ func TestMigrateWritesBothFiles(t *testing.T) {
 		t.Errorf("files differ from the printed output:\n%s---\n%s", static, dynamic)
 	}
 }
+
+// TestMemberListsReadAsTheMiddlewareReadsThem: an empty item of a list is dropped, as
+// the middleware's splitList drops it, so pos-0,,pos-1 routes as pos-0,pos-1.
+func TestMemberListsReadAsTheMiddlewareReadsThem(t *testing.T) {
+	withEmpty, err := run(t, "route", "--members=pos-0,,pos-1", "00123-001")
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, err := run(t, "route", "--members=pos-0,pos-1", "00123-001")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if withEmpty != plain {
+		t.Errorf("--members=pos-0,,pos-1 gives\n%s\n--members=pos-0,pos-1 gives\n%s", withEmpty, plain)
+	}
+}
