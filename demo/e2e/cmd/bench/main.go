@@ -5,10 +5,14 @@
 // Traefik's resident memory after 10k and 100k distinct stores. It writes the results
 // into BENCHMARKS.md. With -profile it captures Traefik's CPU and allocation profiles
 // under stateful and stateless load instead, and prints the interpreted code's top
-// costs.
+// costs. With -stomp it measures only the OpenPOS STOMP WebSocket (session set-up and
+// round trips, against a URL-routed WebSocket), and with -handoff N a 3 -> 4 scale
+// through Traefik under N stores' WebSockets with a rebalanceSpread.
 //
 //	go run ./e2e/cmd/bench -rounds 9 -duration 3s -out ../BENCHMARKS.md
 //	go run ./e2e/cmd/bench -profile -duration 12s
+//	go run ./e2e/cmd/bench -stomp -duration 3s
+//	go run ./e2e/cmd/bench -handoff 4000 -spread 30s
 package main
 
 import (
