@@ -45,6 +45,7 @@ type Affinity struct {
 	responseStamp      string
 	serveUnmatched     func(http.ResponseWriter, *http.Request)         // a path under no prefix
 	serveNoDevice      func(http.ResponseWriter, *http.Request)         // a request that names no device
+	serveFound         func(http.ResponseWriter, *http.Request, string) // the device its header or query names
 	serveMatched       func(http.ResponseWriter, *http.Request, string) // a plain path's device
 }
 
@@ -90,9 +91,9 @@ func New(ctx context.Context, next http.Handler, config *Config, name string) (h
 	// former is stateless and the latter needs no cross-check; with one, the former
 	// reads it and the latter checks that it names the same device. Under Yaegi a func
 	// field costs one call, where a test on every request would cost several.
-	a.serveNoDevice = a.serveRoundRobin
-	if len(a.stompPaths) != 0 {
-		a.serveNoDevice = a.serveNoDeviceStomp // a STOMP upgrade names it in its CONNECT frame
+	a.serveNoDevice, a.serveFound = a.serveRoundRobin, a.serveStore
+	if len(a.stompPaths) != 0 { // a STOMP upgrade names its device in its CONNECT frame
+		a.serveNoDevice, a.serveFound = a.serveNoDeviceStomp, a.serveFoundStomp
 	}
 	a.serveUnmatched, a.serveMatched = a.serveNoDevice, a.serveStore
 	if a.headerOrQuery {

@@ -105,7 +105,7 @@ func (a *Affinity) serveHeaderOrQuery(rw http.ResponseWriter, req *http.Request)
 	case err != nil:
 		refuse(rw, err)
 	case found:
-		a.serveStore(rw, req, deviceID)
+		a.serveFound(rw, req, deviceID)
 	default:
 		a.serveNoDevice(rw, req)
 	}

@@ -41,7 +41,7 @@ var (
 func (a *Affinity) serveNoDeviceStomp(rw http.ResponseWriter, req *http.Request) {
 	if req.Header["Upgrade"] != nil {
 		if a.stompPaths[req.URL.Path] {
-			a.serveStomp(rw, req)
+			a.serveStomp(rw, req, "")
 			return
 		}
 		// A servlet container serves /api/websocket;jsessionid=1 as the STOMP path.
@@ -53,15 +53,27 @@ func (a *Affinity) serveNoDeviceStomp(rw http.ResponseWriter, req *http.Request)
 	a.serveRoundRobin(rw, req)
 }
 
+// serveFoundStomp serves a request whose header or query names a device: on a STOMP
+// path, an upgrade is still routed by its CONNECT frame, which is what the backend
+// acts on, and refused when the two name different devices.
+func (a *Affinity) serveFoundStomp(rw http.ResponseWriter, req *http.Request, deviceID string) {
+	if req.Header["Upgrade"] != nil && a.stompPaths[req.URL.Path] {
+		a.serveStomp(rw, req, deviceID)
+		return
+	}
+	a.serveStore(rw, req, deviceID)
+}
+
 // serveStomp answers the client's handshake, reads the CONNECT frame and serves the
-// session on the member of its device's store. Before the 101, bad input gets an HTTP
+// session on the member of its device's store; named is the device ID that the
+// request's header or query names, or "". Before the 101, bad input gets an HTTP
 // 4xx; after it, a STOMP ERROR frame and a close code. The connection is closed in a
 // defer, whatever next does.
 //
 // Under Yaegi v0.16.1, a variable that a deferred closure reads is only reliably set
 // from a function's result or a pointer, and a type switch does not recognise an
 // interpreted type: so the session's end is a *stompError, always.
-func (a *Affinity) serveStomp(rw http.ResponseWriter, req *http.Request) {
+func (a *Affinity) serveStomp(rw http.ResponseWriter, req *http.Request, named string) {
 	protocol, err := stompHandshake(req)
 	if err != nil {
 		refuse(rw, err)
@@ -93,7 +105,7 @@ func (a *Affinity) serveStomp(rw http.ResponseWriter, req *http.Request) {
 		return
 	}
 	w := &stompWriter{conn: conn, header: http.Header{}}
-	r, refusal, always := a.stompRoute(headers)
+	r, refusal, always := a.stompRoute(headers, named)
 	switch {
 	case refusal != nil && (always || !a.roundRobinBad):
 		end = refusal
@@ -129,11 +141,15 @@ func readConnect(client net.Conn, reader io.Reader, replay *[]byte) (string, boo
 
 // stompRoute returns the route of the device that the CONNECT frame's headers name,
 // or the refusal, and whether it stands even under missingDeviceId: roundRobin.
-func (a *Affinity) stompRoute(headers string) (r *route, refusal *stompError, always bool) {
+func (a *Affinity) stompRoute(headers, named string) (r *route, refusal *stompError, always bool) {
 	deviceID, found, err := stompHeaderValue(headers, a.stompDeviceHeader)
 	switch {
 	case err != nil:
 		return nil, stompRefusal(closePolicy, err.Error()), true
+	case found && named != "" && deviceID != named:
+		return nil, stompRefusal(closePolicy, errDeviceIDTwice.Error()), true
+	case !found && named != "":
+		deviceID = named
 	case !found:
 		return nil, errStompNoDevice, false
 	}

@@ -339,3 +339,32 @@ func testStompPreConnectBounds(t *testing.T, build Builder) {
 		}
 	}
 }
+
+func testStompSessionNamedInURL(t *testing.T, build Builder) {
+	server := stompServer(t, build, stompConfig(), "stomp-named", baseMembers)
+	// The URL names the session's own device: routed as by its CONNECT frame.
+	s, err := wsclient.Dial(server.URL, stompPath+"?deviceId=00123-001", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SendText(wsclient.ConnectFrame("00123-001")); err != nil {
+		t.Fatal(err)
+	}
+	if h := connectedHeaders(t, s); h["replica"] != expectedMember(t, "", baseMembers, "00123") {
+		t.Errorf("a session that names its device in its URL and CONNECT frame reached %q", h["replica"])
+	}
+	s.Close()
+	// The URL names another device than the CONNECT frame, which the backend acts on:
+	// refused, so that a URL cannot send a device's session to another store's member.
+	s, err = wsclient.Dial(server.URL, stompPath+"?deviceId=00456-001", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.SendText(wsclient.ConnectFrame("00123-001")); err != nil {
+		t.Fatal(err)
+	}
+	if end := s.ReadUntilClose(); end.Code != 1008 || !strings.Contains(end.Reason, "two different device IDs") {
+		t.Errorf("URL and CONNECT frame naming two devices: %v, want close 1008", end)
+	}
+}

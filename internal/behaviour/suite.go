@@ -66,6 +66,7 @@ func Run(t *testing.T, build Builder, liveStores LiveStoresFunc) {
 	t.Run("EmptyCookieSliceIsServed", func(t *testing.T) { testEmptyCookieSlice(t, build) })
 	t.Run("StompSessionsFollowTheirStore", func(t *testing.T) { testStompSessionsFollowTheirStore(t, build) })
 	t.Run("StompFramesBeforeConnectAreBounded", func(t *testing.T) { testStompPreConnectBounds(t, build) })
+	t.Run("StompSessionNamedInItsURLToo", func(t *testing.T) { testStompSessionNamedInURL(t, build) })
 	t.Run("BadStompSessionsGetAClearEnd", func(t *testing.T) { testBadStompSessions(t, build) })
 	t.Run("MissingStompDeviceRoundRobin", func(t *testing.T) { testMissingStompDeviceRoundRobin(t, build) })
 	t.Run("MovedStoresStompSessionEndsWith1012", func(t *testing.T) { testMovedStoreStompSessionEnds(t, build) })
