@@ -3,6 +3,7 @@ package storeaffinity
 import (
 	"bufio"
 	"bytes"
+	"io"
 	"net"
 	"net/http"
 	"strconv"
@@ -158,17 +159,31 @@ func (c *stompConn) track(p []byte) {
 func (c *stompConn) finish(end *stompError) {
 	c.mu.Lock()
 	c.done = true
+	told := false
 	if end != nil && !c.closed && !c.lost && c.frameLeft == 0 {
 		_ = c.client.SetWriteDeadline(time.Now().Add(time.Second))
 		if end.errorFrame {
 			_, _ = c.client.Write(stompErrorFrame(end.reason))
 		}
 		_, _ = c.client.Write(wsClose(end.code, end.reason))
-		c.closed = true
+		c.closed, told = true, true
 	}
 	c.mu.Unlock()
+	if told {
+		// A lingering close, as HTTP servers do it: closing with the client's bytes
+		// unread would reset the connection, and the client could lose the close frame.
+		_ = c.client.SetReadDeadline(time.Now().Add(lingerTime))
+		_, _ = io.Copy(io.Discard, io.LimitReader(c.client, maxLingerBytes))
+	}
 	_ = c.client.Close()
 }
+
+// A lingering close reads at most this long and this much of what the client still
+// sends after the close frame.
+const (
+	lingerTime     = 250 * time.Millisecond
+	maxLingerBytes = 64 << 10
+)
 
 // Close leaves the connection to finish, which runs once the proxy has returned.
 func (c *stompConn) Close() error { return nil }

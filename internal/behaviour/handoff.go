@@ -9,12 +9,8 @@ import (
 
 func testBlipsAreForgiven(t *testing.T, build Builder) {
 	const grace = 400 * time.Millisecond
-	live := &liveRequests{ended: map[string]time.Time{}}
 	config := baseConfig()
-	config["rebalanceGrace"] = grace.String()
-	h := mustBuild(t, build, live, config, "live-blip")
-	stores := storeNames(60)
-	live.open(h, stores)
+	live, stores := openLive(t, build, config, "live-blip", grace.String(), 60)
 	defer live.closeAll()
 	// pos-1 leaves and comes back within 100 ms: a readiness blip.
 	config["members"] = []any{"pos-0", "pos-2"}
@@ -32,13 +28,9 @@ func testBlipsAreForgiven(t *testing.T, build Builder) {
 
 func testSpreadEndsOverTheWindow(t *testing.T, build Builder) {
 	const grace, spread = 100 * time.Millisecond, 1500 * time.Millisecond
-	live := &liveRequests{ended: map[string]time.Time{}}
 	config := baseConfig()
-	config["rebalanceGrace"] = grace.String()
 	config["rebalanceSpread"] = spread.String()
-	h := mustBuild(t, build, live, config, "live-spread")
-	stores := storeNames(120)
-	live.open(h, stores)
+	live, stores := openLive(t, build, config, "live-spread", grace.String(), 120)
 	defer live.closeAll()
 	scaled := append(append([]string{}, baseMembers...), "pos-3")
 	var moved []string
@@ -75,12 +67,8 @@ func testSpreadEndsOverTheWindow(t *testing.T, build Builder) {
 
 func testQuickSecondChange(t *testing.T, build Builder) {
 	const grace = 100 * time.Millisecond
-	live := &liveRequests{ended: map[string]time.Time{}}
 	config := baseConfig()
-	config["rebalanceGrace"] = grace.String()
-	h := mustBuild(t, build, live, config, "live-quick")
-	stores := storeNames(600)
-	live.open(h, stores)
+	live, stores := openLive(t, build, config, "live-quick", grace.String(), 600)
 	defer live.closeAll()
 	// pos-2 fails its health check, and pos-3 joins right after (a rolling update):
 	// the stores that left pos-2 must end, wherever they go.
@@ -104,12 +92,8 @@ func testQuickSecondChange(t *testing.T, build Builder) {
 
 func testPatternChangeEndsLiveStores(t *testing.T, build Builder) {
 	const grace = 100 * time.Millisecond
-	live := &liveRequests{ended: map[string]time.Time{}}
 	config := baseConfig()
-	config["rebalanceGrace"] = grace.String()
-	h := mustBuild(t, build, live, config, "live-pattern")
-	stores := storeNames(60) // devices <store>-001
-	live.open(h, stores)
+	live, stores := openLive(t, build, config, "live-pattern", grace.String(), 60) // devices <store>-001
 	defer live.closeAll()
 	config["storeIdPattern"] = `-(?P<store>[0-9]+)$` // every device now of store 001
 	mustBuild(t, build, live, config, "live-pattern")

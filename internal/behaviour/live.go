@@ -96,6 +96,19 @@ func (l *liveRequests) closeAll() {
 	l.done.Wait()
 }
 
+// openLive builds the middleware called name from config with rebalanceGrace grace,
+// and holds one live request open through it for each of n stores. The caller closes
+// them with closeAll.
+func openLive(t *testing.T, build Builder, config map[string]any, name, grace string, n int) (*liveRequests, []string) {
+	t.Helper()
+	live := &liveRequests{ended: map[string]time.Time{}}
+	config["rebalanceGrace"] = grace
+	h := mustBuild(t, build, live, config, name)
+	stores := storeNames(n)
+	live.open(h, stores)
+	return live, stores
+}
+
 func storeNames(n int) []string {
 	stores := make([]string, n)
 	for i := range stores {
@@ -162,12 +175,8 @@ func testMovedStoresEnd(t *testing.T, build Builder) {
 }
 
 func testGraceOff(t *testing.T, build Builder) {
-	live := &liveRequests{ended: map[string]time.Time{}}
 	config := baseConfig()
-	config["rebalanceGrace"] = "off"
-	h := mustBuild(t, build, live, config, "live-off")
-	stores := storeNames(30)
-	live.open(h, stores)
+	live, stores := openLive(t, build, config, "live-off", "off", 30)
 	defer live.closeAll()
 	config["members"] = []any{"pos-0", "pos-1", "pos-2", "pos-3"}
 	mustBuild(t, build, live, config, "live-off")

@@ -306,8 +306,8 @@ func testStompPreConnectBounds(t *testing.T, build Builder) {
 				return err
 			}
 			for i := 0; i < 100; i++ {
-				if err := s.SendFrame(false, 0x0, nil); err != nil {
-					return err
+				if s.SendFrame(false, 0x0, nil) != nil {
+					break // the middleware closed the connection past the 64th frame
 				}
 			}
 			return nil
