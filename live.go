@@ -242,7 +242,7 @@ func (ls *liveStores) acquire(r *route, placement string) *storeLife {
 
 // release ends a request's hold on life; the store is no longer tracked once its last
 // live request has ended.
-func (ls *liveStores) release(store string, life *storeLife) {
+func (ls *liveStores) release(life *storeLife) {
 	ls.mu.Lock()
 	life.requests--
 	if life.requests <= 0 {

@@ -156,7 +156,7 @@ func (a *Affinity) serveTracked(rw http.ResponseWriter, req *http.Request, r *ro
 		a.next.ServeHTTP(rw, req) // the table is full: served, not tracked
 		return
 	}
-	defer a.live.release(r.store, life)
+	defer a.live.release(life)
 	ctx, cancel := context.WithCancel(req.Context())
 	defer cancel()
 	stop := context.AfterFunc(life.ctx, cancel)

@@ -195,7 +195,7 @@ func (a *Affinity) serveStompTracked(w *stompWriter, req *http.Request, r *route
 		a.next.ServeHTTP(w, req)
 		return
 	}
-	defer a.live.release(r.store, life)
+	defer a.live.release(life)
 	ctx, cancel := context.WithCancel(req.Context())
 	defer cancel()
 	stop := context.AfterFunc(life.ctx, cancel)

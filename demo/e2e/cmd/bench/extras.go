@@ -6,8 +6,9 @@ import (
 	"net/http"
 	"sort"
 	"sync"
-	"sync/atomic"
 	"time"
+
+	"github.com/coder/websocket"
 
 	"github.com/storeaffinity/storeaffinity/demo/commerce"
 	"github.com/storeaffinity/storeaffinity/demo/fleet"
@@ -27,7 +28,14 @@ func (s *setup) extras(d time.Duration) (extraFigures, error) {
 	base := s.traefik.URLs["ours-stateful-3"]
 	var lines []string
 	growth := map[int]float64{}
-	connects, failed := websocketConnects(base, d)
+	client := fleet.NewClient(base)
+	connects, failed, _, err := s.setups(func(ctx context.Context, device string) (*websocket.Conn, error) {
+		conn, _, _, err := client.Dial(ctx, device)
+		return conn, err
+	}, d)
+	if err != nil {
+		return extraFigures{}, err
+	}
 	lines = append(lines, fmt.Sprintf("WebSocket connects through the stateful chain (4 clients, %v): %.0f per second, %d failed", d, connects, failed))
 	stomp, err := s.stompFigures(d)
 	if err != nil {
@@ -55,33 +63,6 @@ func (s *setup) extras(d time.Duration) (extraFigures, error) {
 		lines = append(lines, fmt.Sprintf("Traefik's resident memory after %d distinct stores: %.1f MB, %+.1f MB from before them", stores, float64(after)/1e6, growth[stores]))
 	}
 	return extraFigures{lines: lines, rssGrowth: growth}, nil
-}
-
-func websocketConnects(base string, d time.Duration) (float64, int64) {
-	ctx, cancel := context.WithTimeout(context.Background(), d)
-	defer cancel()
-	client := fleet.NewClient(base)
-	var ok, failed atomic.Int64
-	var wg sync.WaitGroup
-	for w := 0; w < 4; w++ {
-		wg.Add(1)
-		go func(w int) {
-			defer wg.Done()
-			for n := 0; ctx.Err() == nil; n++ {
-				conn, _, _, err := client.Dial(ctx, fmt.Sprintf("%d%04d-001", w, n%10000))
-				if err != nil {
-					if ctx.Err() == nil {
-						failed.Add(1)
-					}
-					continue
-				}
-				_ = conn.CloseNow()
-				ok.Add(1)
-			}
-		}(w)
-	}
-	wg.Wait()
-	return float64(ok.Load()) / d.Seconds(), failed.Load()
 }
 
 func sseDelayUnderLoad(s *setup, base string, d time.Duration) (time.Duration, time.Duration, int, error) {

@@ -19,18 +19,24 @@ import (
 // runShardProxy is the StateLB-style second hop: a Go reverse proxy that sends each
 // request to hash(store) mod N of the backends, by the device segment of its path.
 func runShardProxy(listen string, backends []string) error {
-	picker, err := hashing.New(hashing.StrategyModulo, backends)
+	// Members are named b0, b1, ...: a URL is no member name.
+	targets := map[string]*url.URL{}
+	var names []string
+	for i, b := range backends {
+		name := fmt.Sprintf("b%d", i)
+		target, err := url.Parse(b)
+		if err != nil {
+			return err
+		}
+		targets[name] = target
+		names = append(names, name)
+	}
+	picker, err := hashing.New(hashing.StrategyModulo, names)
 	if err != nil {
 		return err
 	}
-	targets := map[string]*url.URL{}
-	for _, b := range backends {
-		if targets[b], err = url.Parse(b); err != nil {
-			return err
-		}
-	}
 	proxy := &httputil.ReverseProxy{ErrorLog: log.New(io.Discard, "", 0), Rewrite: func(r *httputil.ProxyRequest) {
-		target := targets[backends[0]]
+		target := targets[names[0]]
 		segments := strings.Split(strings.TrimPrefix(r.In.URL.Path, "/api/appId/pos/deviceId/"), "/")
 		if device := segments[0]; device != "" {
 			if i := strings.LastIndexByte(device, '-'); i > 0 {

@@ -20,8 +20,8 @@ import (
 // and once by a device ID in the URL (Traefik's own WebSocket proxying only).
 const stompEntryPoint = "stomp"
 
-// stompDialer opens one routed STOMP session of device and returns it once its
-// CONNECTED frame arrived.
+// stompDialer opens one routed WebSocket of device: a STOMP session, returned once its
+// CONNECTED frame arrived, or a plain one.
 type stompDialer func(ctx context.Context, device string) (*websocket.Conn, error)
 
 // stompFigures measures both ways in alternating rounds and returns one line each.
@@ -41,7 +41,7 @@ func (s *setup) stompFigures(d time.Duration) ([]string, error) {
 	}{{"device ID in the CONNECT frame (stompConnectPaths)", byFrame}, {"device ID in the URL (Traefik's own WebSocket proxying)", byURL}}
 	var lines []string
 	for _, way := range ways {
-		setups, failed, cpu, err := s.stompSetups(way.dial, d)
+		setups, failed, cpu, err := s.setups(way.dial, d)
 		if err != nil {
 			return nil, err
 		}
@@ -55,9 +55,9 @@ func (s *setup) stompFigures(d time.Duration) ([]string, error) {
 	return lines, nil
 }
 
-// stompSetups opens and closes sessions from 4 clients for d, and returns the
-// sessions per second, the failures and Traefik's CPU time per session.
-func (s *setup) stompSetups(dial stompDialer, d time.Duration) (float64, int64, time.Duration, error) {
+// setups opens and closes WebSockets (dial's) from 4 clients for d, and returns the
+// set-ups per second, the failures and Traefik's CPU time per set-up.
+func (s *setup) setups(dial stompDialer, d time.Duration) (float64, int64, time.Duration, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), d)
 	defer cancel()
 	before, err := cpuTime(s.traefik.PID())
@@ -86,7 +86,7 @@ func (s *setup) stompSetups(dial stompDialer, d time.Duration) (float64, int64, 
 	wg.Wait()
 	after, err := cpuTime(s.traefik.PID())
 	if err != nil || ok.Load() == 0 {
-		return 0, 0, 0, fmt.Errorf("STOMP sessions: %d set up, %d failed: %v", ok.Load(), failed.Load(), err)
+		return 0, 0, 0, fmt.Errorf("WebSockets: %d set up, %d failed: %v", ok.Load(), failed.Load(), err)
 	}
 	return float64(ok.Load()) / d.Seconds(), failed.Load(), (after - before) / time.Duration(ok.Load()), nil
 }
