@@ -33,6 +33,8 @@ tools:
 	@scripts/install-kube.sh "$(CACHE)" >/dev/null
 	@scripts/install-helm.sh "$(CACHE)" >/dev/null
 	@scripts/install-stompclient.sh "$(CACHE)" >/dev/null
+	@scripts/install-docker.sh "$(CACHE)" >/dev/null
+	@scripts/install-compose.sh "$(CACHE)" >/dev/null
 
 test-e2e: tools
 	# The demo and the end-to-end suite (demo/e2e) are one harness module. One package

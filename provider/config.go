@@ -62,6 +62,10 @@ type DNSDiscovery struct {
 	Interval string `json:"interval,omitempty"` // default 5s
 	Resolver string `json:"resolver,omitempty"` // host:port; default the system resolver
 	Scheme   string `json:"scheme,omitempty"`   // default http
+	// MemberNames names the members of an A/AAAA lookup: "address" (the default) or
+	// "reverse", the first label of each address's reverse (PTR) name, which stays
+	// when a replica's address changes (Docker names a container <project>-<service>-<n>).
+	MemberNames string `json:"memberNames,omitempty"`
 }
 
 // KubernetesDiscovery lists and watches the EndpointSlices of a Service. Empty

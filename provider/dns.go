@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -11,7 +12,8 @@ import (
 )
 
 // dnsSource looks members up at an interval: SRV records for a name that starts with
-// "_" (member = target), else A and AAAA records (member = address) with a fixed port.
+// "_" (member = target), else A and AAAA records (member = address, or the first label
+// of its reverse name) with a fixed port.
 // With a configured resolver, SRV targets are resolved through it too, because Traefik
 // reaches servers through the system resolver, which may not know the zone.
 //
@@ -26,6 +28,7 @@ type dnsSource struct {
 	timeout        time.Duration
 	resolver       *net.Resolver
 	resolveTargets bool
+	reverseNames   bool
 }
 
 func newDNSSource(key string, cfg *DNSDiscovery) (*dnsSource, error) {
@@ -48,6 +51,16 @@ func newDNSSource(key string, cfg *DNSDiscovery) (*dnsSource, error) {
 		return nil, fmt.Errorf("%s.scheme: %w", key, err)
 	}
 	s.scheme = scheme
+	switch names := strings.TrimSpace(cfg.MemberNames); names {
+	case "", "address":
+	case "reverse":
+		if srv {
+			return nil, fmt.Errorf("%s.memberNames: reverse names A/AAAA members; SRV members are named by their targets", key)
+		}
+		s.reverseNames = true
+	default:
+		return nil, fmt.Errorf("%s.memberNames: %q (want address or reverse)", key, names)
+	}
 	if s.interval, err = parseInterval(cfg.Interval, 5*time.Second); err != nil {
 		return nil, fmt.Errorf("%s.interval: %w", key, err)
 	}
@@ -140,10 +153,52 @@ func (s *dnsSource) lookup(parent context.Context) ([]member, bool) {
 	if !ok {
 		return nil, false
 	}
-	for _, ip := range addresses {
-		members = append(members, member{Name: ip.String(), URL: s.url(ip.String(), s.port)})
+	names := make([]string, len(addresses))
+	for i, ip := range addresses {
+		names[i] = ip.String()
+	}
+	if s.reverseNames {
+		if names, ok = s.reverseNamesOf(ctx, addresses); !ok {
+			return nil, false
+		}
+	}
+	for i, ip := range addresses {
+		members = append(members, member{Name: names[i], URL: s.url(ip.String(), s.port)})
 	}
 	return members, true
+}
+
+// reverseNamesOf names each address by the first label of its lowest reverse name.
+// An address without one, or whose label another address already took, keeps its
+// address as its name. It reports false unless every answer is authoritative.
+func (s *dnsSource) reverseNamesOf(ctx context.Context, addresses []net.IP) ([]string, bool) {
+	sorted := make([]net.IP, len(addresses))
+	copy(sorted, addresses)
+	sort.Slice(sorted, func(i, j int) bool { return sorted[i].String() < sorted[j].String() })
+	named := map[string]string{}
+	taken := map[string]bool{}
+	for _, ip := range sorted {
+		hosts, err := s.resolver.LookupAddr(ctx, ip.String())
+		if err != nil && !notFound(err) {
+			return nil, false
+		}
+		sort.Strings(hosts)
+		if len(hosts) > 0 {
+			label := strings.SplitN(strings.TrimSuffix(hosts[0], "."), ".", 2)[0]
+			if label != "" && !taken[label] {
+				taken[label] = true
+				named[ip.String()] = label
+			}
+		}
+	}
+	names := make([]string, len(addresses))
+	for i, ip := range addresses {
+		names[i] = named[ip.String()]
+		if names[i] == "" {
+			names[i] = ip.String()
+		}
+	}
+	return names, true
 }
 
 // srvTargets returns the targets of the records of the lowest priority value (the

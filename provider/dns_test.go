@@ -220,7 +220,13 @@ func srvRecord(port int, target string) []byte { return srvRecordAt(10, port, ta
 func srvRecordAt(priority, port int, target string) []byte {
 	rdata := []byte{0, byte(priority), 0, 10} // priority, weight
 	rdata = binary.BigEndian.AppendUint16(rdata, uint16(port))
-	for _, label := range strings.Split(strings.TrimSuffix(target, "."), ".") {
+	return append(rdata, nameRecord(target)...)
+}
+
+// nameRecord is a domain name in wire format: the rdata of a PTR record.
+func nameRecord(name string) []byte {
+	var rdata []byte
+	for _, label := range strings.Split(strings.TrimSuffix(name, "."), ".") {
 		if label == "" {
 			continue // the root, "."
 		}
@@ -472,5 +478,72 @@ func TestSRVTargetsAreNamedAlikeEveryLookup(t *testing.T) {
 		if got := strings.Join(pairs, " "); !ok || got != want {
 			t.Fatalf("lookup %d: %q (ok %v), want %q", i, got, ok, want)
 		}
+	}
+}
+
+// TestReverseNamesSurviveAnAddressChange: with memberNames reverse, a member is the
+// first label of its address's PTR name (Docker's container name), so a replica that
+// comes back on another address keeps its name and its stores. An address without a
+// PTR name, or whose label is taken, is named by its address; a failed PTR query keeps
+// the last list.
+func TestReverseNamesSurviveAnAddressChange(t *testing.T) {
+	ptr := func(name string) dnsAnswer { return dnsAnswer{records: [][]byte{nameRecord(name)}} }
+	answers := map[string]dnsAnswer{
+		"commerce. 1":                 {records: [][]byte{ipRecord("198.19.0.3"), ipRecord("198.19.0.2"), ipRecord("198.19.0.4"), ipRecord("198.19.0.5")}},
+		"2.0.19.198.in-addr.arpa. 12": ptr("demo-commerce-1.demo_default."),
+		"3.0.19.198.in-addr.arpa. 12": ptr("demo-commerce-2.demo_default."),
+		"5.0.19.198.in-addr.arpa. 12": ptr("demo-commerce-2.other_default."), // taken: keeps its address
+		"commerce. 28":                {},
+	}
+	responder := newDNSResponder(t, answers)
+	src, err := newDNSSource("dns", &DNSDiscovery{Name: "commerce", Port: "8080", MemberNames: "reverse"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	src.resolver = responder.resolver()
+	members := func() string {
+		t.Helper()
+		found, ok := src.lookup(context.Background())
+		if !ok {
+			return "not authoritative"
+		}
+		var pairs []string
+		for _, m := range sortMembers(found) {
+			pairs = append(pairs, m.Name+"="+m.URL)
+		}
+		return strings.Join(pairs, " ")
+	}
+	const before = "198.19.0.4=http://198.19.0.4:8080 198.19.0.5=http://198.19.0.5:8080 demo-commerce-1=http://198.19.0.2:8080 demo-commerce-2=http://198.19.0.3:8080"
+	if got := members(); got != before {
+		t.Fatalf("members %q, want %q", got, before)
+	}
+	// demo-commerce-1 restarts on a new address.
+	answers["commerce. 1"] = dnsAnswer{records: [][]byte{ipRecord("198.19.0.3"), ipRecord("198.19.0.9")}}
+	answers["9.0.19.198.in-addr.arpa. 12"] = ptr("demo-commerce-1.demo_default.")
+	const after = "demo-commerce-1=http://198.19.0.9:8080 demo-commerce-2=http://198.19.0.3:8080"
+	if got := members(); got != after {
+		t.Fatalf("after the restart: members %q, want %q", got, after)
+	}
+	answers["9.0.19.198.in-addr.arpa. 12"] = dnsAnswer{rcode: dnsServFail}
+	if got := members(); got != "not authoritative" {
+		t.Fatalf("a failed PTR query: members %q, want the last list kept", got)
+	}
+}
+
+func TestMemberNamesIsChecked(t *testing.T) {
+	for _, c := range []struct {
+		cfg  DNSDiscovery
+		want string
+	}{
+		{DNSDiscovery{Name: "commerce", Port: "80", MemberNames: "ptr"}, `dns.memberNames: "ptr" (want address or reverse)`},
+		{DNSDiscovery{Name: "_http._tcp.commerce", MemberNames: "reverse"}, "dns.memberNames: reverse names A/AAAA members"},
+	} {
+		_, err := newDNSSource("dns", &c.cfg)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%+v: error %v, want %q", c.cfg, err, c.want)
+		}
+	}
+	if _, err := newDNSSource("dns", &DNSDiscovery{Name: "commerce", Port: "80", MemberNames: "address"}); err != nil {
+		t.Error(err)
 	}
 }

@@ -2,13 +2,11 @@ package compose
 
 import (
 	"context"
-	"net/http"
 	"os"
 	"reflect"
 	"strings"
 	"testing"
 
-	"github.com/storeaffinity/storeaffinity"
 	"github.com/storeaffinity/storeaffinity-provider"
 	"github.com/storeaffinity/storeaffinity/demo/stack"
 	"github.com/traefik/paerser/file"
@@ -21,77 +19,41 @@ const (
 	staticPath  = "traefik.yml"
 )
 
-var replicas = []string{"commerce-0", "commerce-1", "commerce-2"}
+// service is the one scalable Commerce service, which the provider looks up by name.
+const service = "commerce"
 
-// replicaLabels returns the labels of the replicas, which must be identical: Traefik's
-// Docker provider drops a router or middleware that containers define differently.
-func replicaLabels(t *testing.T) map[string]string {
+// pluginSuffix qualifies the objects that the provider plugin emits.
+const pluginSuffix = "@plugin-storeaffinityprovider"
+
+// serviceLabels returns the labels of the Commerce service.
+func serviceLabels(t *testing.T) map[string]string {
 	t.Helper()
 	all, err := ServiceLabels(composePath)
 	if err != nil {
 		t.Fatal(err)
 	}
-	first := all[replicas[0]]
-	if len(first) == 0 {
-		t.Fatalf("%s: service %s has no labels", composePath, replicas[0])
+	if len(all[service]) == 0 {
+		t.Fatalf("%s: service %s has no labels (services: %v)", composePath, service, Names(all))
 	}
-	for _, name := range replicas[1:] {
-		if !reflect.DeepEqual(all[name], first) {
-			t.Fatalf("%s: labels of %s differ from those of %s", composePath, name, replicas[0])
-		}
-	}
-	return first
+	return all[service]
 }
 
-func TestLabelsDecodeIntoTheMiddlewareConfig(t *testing.T) {
-	conf, err := label.DecodeConfiguration(replicaLabels(t))
+// TestRouterLabelsUseTheProviderObjects: the labels' router goes through the
+// provider's middleware, whose member list is live, to its weighted service.
+func TestRouterLabelsUseTheProviderObjects(t *testing.T) {
+	conf, err := label.DecodeConfiguration(serviceLabels(t))
 	if err != nil {
 		t.Fatalf("Traefik's label decoder: %v", err)
-	}
-	middleware, ok := conf.HTTP.Middlewares["pos-affinity"]
-	if !ok || middleware.Plugin == nil {
-		t.Fatalf("no plugin middleware pos-affinity in the labels; middlewares: %v", Names(conf.HTTP.Middlewares))
-	}
-	pluginConf, ok := middleware.Plugin["storeaffinity"]
-	if !ok {
-		t.Fatalf("middleware pos-affinity uses plugins %v, want storeaffinity", Names(middleware.Plugin))
-	}
-	got := storeaffinity.CreateConfig()
-	if err := stack.DecodePluginConfig(pluginConf, got); err != nil {
-		t.Fatal(err)
-	}
-	want := storeaffinity.CreateConfig()
-	want.DeviceAffinityPrefixes = []string{"/api/appId/pos/deviceId", "/api/app/pos/node"}
-	want.DeviceIDHeader = "X-Device-Id"
-	want.DeviceIDQuery = "deviceId"
-	want.Members = []string{"pos-pos-0", "pos-pos-1", "pos-pos-2"}
-	want.StickyCookie = "pos_affinity"
-	want.Strategy = "rendezvous"
-	want.MissingDeviceID = "reject"
-	want.RebalanceGrace = "5s"
-	if !reflect.DeepEqual(got, want) {
-		t.Errorf("decoded middleware config\n got %+v\nwant %+v", got, want)
-	}
-	next := http.HandlerFunc(func(http.ResponseWriter, *http.Request) {})
-	if _, err := storeaffinity.New(context.Background(), next, got, "pos-affinity"); err != nil {
-		t.Errorf("the middleware rejects the labels' config: %v", err)
-	}
-}
-
-func TestRouterLabelsUseTheProviderService(t *testing.T) {
-	conf, err := label.DecodeConfiguration(replicaLabels(t))
-	if err != nil {
-		t.Fatal(err)
 	}
 	router, ok := conf.HTTP.Routers["pos"]
 	if !ok {
 		t.Fatalf("no router pos in the labels; routers: %v", Names(conf.HTTP.Routers))
 	}
-	if router.Service != "pos@plugin-storeaffinityprovider" {
-		t.Errorf("router pos: service %q, want the provider's weighted service pos@plugin-storeaffinityprovider", router.Service)
+	if want := provider.WeightedService("pos") + pluginSuffix; router.Service != want {
+		t.Errorf("router pos: service %q, want the provider's weighted service %s", router.Service, want)
 	}
-	if !reflect.DeepEqual(router.Middlewares, []string{"pos-affinity"}) {
-		t.Errorf("router pos: middlewares %v, want [pos-affinity]", router.Middlewares)
+	if want := []string{provider.AffinityMiddleware("pos") + pluginSuffix}; !reflect.DeepEqual(router.Middlewares, want) {
+		t.Errorf("router pos: middlewares %v, want %v", router.Middlewares, want)
 	}
 	if !reflect.DeepEqual(router.EntryPoints, []string{"web"}) {
 		t.Errorf("router pos: entry points %v, want [web]", router.EntryPoints)
@@ -100,7 +62,7 @@ func TestRouterLabelsUseTheProviderService(t *testing.T) {
 
 // TestStaticConfigDecodesIntoTheProviderConfig reads traefik.yml with Traefik's static
 // configuration type, decodes the provider's part as Traefik does, and checks that the
-// members in the labels are the child services the provider emits for the replicas.
+// provider accepts it and discovers the Commerce service's replicas by their names.
 func TestStaticConfigDecodesIntoTheProviderConfig(t *testing.T) {
 	var conf static.Configuration
 	if err := file.Decode(staticPath, &conf); err != nil {
@@ -140,33 +102,11 @@ func TestStaticConfigDecodesIntoTheProviderConfig(t *testing.T) {
 	if err := p.Init(); err != nil {
 		t.Fatalf("the provider rejects %s: %v", staticPath, err)
 	}
-	if len(config.Apps) != 1 || config.Apps[0].Static == nil {
-		t.Fatalf("%s: want one app with static discovery, got %+v", staticPath, config.Apps)
+	if len(config.Apps) != 1 || config.Apps[0].DNS == nil {
+		t.Fatalf("%s: want one app with DNS discovery, got %+v", staticPath, config.Apps)
 	}
-	app := config.Apps[0]
-	var children []string
-	for i, server := range app.Static.Servers {
-		name, url, _ := strings.Cut(server, "=")
-		children = append(children, app.Name+"-"+name)
-		if want := "http://" + replicas[i] + ":8080"; url != want {
-			t.Errorf("%s: server %s at %s, want %s", staticPath, name, url, want)
-		}
-	}
-	labels, err := label.DecodeConfiguration(replicaLabels(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	middleware := storeaffinity.CreateConfig()
-	if err := stack.DecodePluginConfig(labels.HTTP.Middlewares["pos-affinity"].Plugin["storeaffinity"], middleware); err != nil {
-		t.Fatal(err)
-	}
-	if !reflect.DeepEqual(middleware.Members, children) {
-		t.Errorf("label members %v, want the provider's child services %v", middleware.Members, children)
-	}
-	if middleware.StickyCookie != app.Name+"_affinity" {
-		t.Errorf("label stickyCookie %q, want the provider's %q", middleware.StickyCookie, app.Name+"_affinity")
-	}
-	if !reflect.DeepEqual(middleware.DeviceAffinityPrefixes, app.DeviceAffinityPrefixes) {
-		t.Errorf("label deviceAffinityPrefixes %v differ from the provider app's %v", middleware.DeviceAffinityPrefixes, app.DeviceAffinityPrefixes)
+	dns := config.Apps[0].DNS
+	if dns.Name != service || dns.MemberNames != "reverse" {
+		t.Errorf("%s: dns name %q, memberNames %q; want the service %q, named by reverse lookup (a container name survives a restart, its address does not)", staticPath, dns.Name, dns.MemberNames, service)
 	}
 }

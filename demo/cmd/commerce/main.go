@@ -2,6 +2,7 @@
 // replicas for stores that two replicas served at the same time.
 //
 //	commerce serve pos-0=127.0.0.1:8081 pos-1=127.0.0.1:8082 pos-2=127.0.0.1:0
+//	commerce serve 0.0.0.0:8080          (one replica named by the hostname, as in a container)
 //	commerce check http://127.0.0.1:8081 http://127.0.0.1:8082 http://127.0.0.1:8083
 //
 // serve prints one line per replica, "<name> <url>", and runs until interrupted.
@@ -22,7 +23,8 @@ import (
 )
 
 const usage = `usage:
-  commerce serve <name>=<host:port>...   run replicas (port 0 picks a free one)
+  commerce serve [<name>=]<host:port>... run replicas (port 0 picks a free one;
+                                         the name defaults to the hostname)
   commerce check <replica-url>...        report stores per replica and split stores`
 
 func main() {
@@ -58,8 +60,15 @@ func serve(specs []string) error {
 	}()
 	for _, spec := range specs {
 		name, addr, ok := strings.Cut(spec, "=")
-		if !ok || name == "" {
-			return fmt.Errorf("%q is not <name>=<host:port>", spec)
+		if !ok {
+			hostname, err := os.Hostname()
+			if err != nil {
+				return fmt.Errorf("%q names no replica, and the hostname: %w", spec, err)
+			}
+			name, addr = hostname, spec
+		}
+		if name == "" {
+			return fmt.Errorf("%q is not [<name>=]<host:port>", spec)
 		}
 		r, err := commerce.Start(name, addr)
 		if err != nil {

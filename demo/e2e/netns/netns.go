@@ -4,7 +4,7 @@
 // the Kubernetes API server accepts in an EndpointSlice (it refuses 127.0.0.0/8).
 //
 // A test skips when it cannot create namespaces (not root, no iproute2) or when the
-// machine already routes part of 198.18.0.0/15. Names carry a per-process prefix, and
+// machine already routes part of 198.18.0.0/16. Names carry a per-process prefix, and
 // one test binary at a time holds the range (a file lock), so parallel test binaries
 // never collide. Traffic goes only to these namespaces' own addresses.
 package netns
@@ -26,8 +26,10 @@ import (
 	"time"
 )
 
-// testRange is the benchmarking range of RFC 2544, which no real host should use.
-var testRange = netip.MustParsePrefix("198.18.0.0/15")
+// hostRange is the first half of the benchmarking range of RFC 2544 (198.18.0.0/15),
+// which no real host should use. The other half, 198.19.0.0/16, belongs to the test
+// Docker engine (package dockerd), so that both can run at once.
+var hostRange = netip.MustParsePrefix("198.18.0.0/16")
 
 // namePattern matches every name this package creates: sa<pid>x<i>, and the veth
 // ends sa<pid>x<i>h (machine side) and sa<pid>x<i>n (namespace side). Interface
@@ -53,7 +55,7 @@ type Host struct {
 
 // NewHost creates host i (0 to 255) and returns it; t.Cleanup deletes it, with any
 // process still running inside. It skips the test when namespaces cannot be used
-// here or the machine routes part of 198.18.0.0/15.
+// here or the machine routes part of 198.18.0.0/16.
 func NewHost(t testing.TB, i int) *Host {
 	t.Helper()
 	if i < 0 || i > 255 {
@@ -77,7 +79,7 @@ func NewHost(t testing.TB, i int) *Host {
 	removeLeftovers(name)
 	if conflict := routedRange(); conflict != "" {
 		release()
-		t.Skipf("netns: this machine already routes part of %s (%s); the test hosts need all of it", testRange, conflict)
+		t.Skipf("netns: this machine already routes part of %s (%s); the test hosts need all of it", hostRange, conflict)
 	}
 	steps := [][]string{
 		{"netns", "add", name},
@@ -229,7 +231,7 @@ func removeLeftovers(own string) {
 }
 
 // routedRange returns a description of an address or route of this machine that
-// overlaps testRange, other than this process's own hosts; "" when there is none.
+// overlaps hostRange, other than this process's own hosts; "" when there is none.
 func routedRange() string {
 	out, err := exec.Command("ip", "-4", "-o", "addr", "show").Output()
 	if err != nil {
@@ -241,7 +243,7 @@ func routedRange() string {
 		if len(fields) < 4 || fields[2] != "inet" || strings.HasPrefix(fields[1], prefix) {
 			continue
 		}
-		if p, err := netip.ParsePrefix(fields[3]); err == nil && testRange.Contains(p.Addr()) {
+		if p, err := netip.ParsePrefix(fields[3]); err == nil && hostRange.Contains(p.Addr()) {
 			return "address " + fields[3] + " on " + fields[1]
 		}
 	}
@@ -261,7 +263,7 @@ func routedRange() string {
 		if !strings.Contains(dst, "/") {
 			dst += "/32"
 		}
-		if p, err := netip.ParsePrefix(dst); err == nil && p.Bits() > 0 && p.Overlaps(testRange) {
+		if p, err := netip.ParsePrefix(dst); err == nil && p.Bits() > 0 && p.Overlaps(hostRange) {
 			return "route " + strings.TrimSpace(line)
 		}
 	}
