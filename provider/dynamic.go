@@ -56,7 +56,14 @@ type cookieConfig struct {
 }
 
 type middlewareConfig struct {
-	Plugin map[string]*affinityConfig `json:"plugin"`
+	Plugin  map[string]*affinityConfig `json:"plugin,omitempty"`
+	Headers *headersConfig             `json:"headers,omitempty"`
+}
+
+// headersConfig is Traefik's compiled headers middleware; an empty value removes
+// the request header.
+type headersConfig struct {
+	CustomRequestHeaders map[string]string `json:"customRequestHeaders"`
 }
 
 // affinityConfig is the middleware plugin's configuration. Members and StickyCookie

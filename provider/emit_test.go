@@ -63,7 +63,9 @@ func receive(t *testing.T, cfgChan chan json.Marshaler, timeout time.Duration) m
 		}
 		got := make(map[string][]string)
 		for name, mw := range cfg.HTTP.Middlewares {
-			got[strings.TrimSuffix(name, "-affinity")] = mw.Plugin["storeaffinity"].Members
+			if mw.Plugin != nil {
+				got[strings.TrimSuffix(name, "-affinity")] = mw.Plugin["storeaffinity"].Members
+			}
 		}
 		return got
 	case <-time.After(timeout):

@@ -23,13 +23,14 @@ func generate(middlewarePlugin string, apps []*appSpec, members map[string][]mem
 }
 
 // addApp adds one app's objects: a service per member, the weighted service, the
-// affinity middleware and the optional router.
+// round-robin service, the affinity and strip middlewares, and the optional routers.
 func addApp(h *httpConfig, middlewarePlugin string, app *appSpec, members []member) {
 	weighted := &weightedConfig{
 		Services: []weightedChild{},
 		Sticky:   stickyConfig{Cookie: cookieConfig{Name: StickyCookie(app.name), HTTPOnly: true}},
 	}
 	names := []string{}
+	roundRobin := &loadBalancerConfig{Servers: []serverConfig{}, PassHostHeader: true}
 	for _, m := range members {
 		service := MemberService(app.name, m.Name)
 		h.Services[service] = &serviceConfig{LoadBalancer: &loadBalancerConfig{
@@ -38,8 +39,10 @@ func addApp(h *httpConfig, middlewarePlugin string, app *appSpec, members []memb
 		}}
 		weighted.Services = append(weighted.Services, weightedChild{Name: service, Weight: 1})
 		names = append(names, service)
+		roundRobin.Servers = append(roundRobin.Servers, serverConfig{URL: m.URL})
 	}
 	h.Services[WeightedService(app.name)] = &serviceConfig{Weighted: weighted}
+	h.Services[RoundRobinService(app.name)] = &serviceConfig{LoadBalancer: roundRobin}
 
 	options := app.options
 	options.Members = names
@@ -47,17 +50,43 @@ func addApp(h *httpConfig, middlewarePlugin string, app *appSpec, members []memb
 	middleware := AffinityMiddleware(app.name)
 	h.Middlewares[middleware] = &middlewareConfig{Plugin: map[string]*affinityConfig{middlewarePlugin: &options}}
 
+	h.Middlewares[StripMiddleware(app.name)] = &middlewareConfig{Headers: &headersConfig{CustomRequestHeaders: stripHeaders(options)}}
 	if app.router != nil {
-		r := &routerConfig{
-			EntryPoints: app.router.EntryPoints,
-			Service:     WeightedService(app.name),
-			Rule:        app.router.Rule,
-			Priority:    app.router.Priority,
-		}
-		r.Middlewares = append(r.Middlewares, app.router.Middlewares...)
-		r.Middlewares = append(r.Middlewares, middleware)
-		h.Routers[WeightedService(app.name)] = r
+		addRouters(h, app, options, middleware)
 	}
+}
+
+// addRouters adds the app's router through the affinity middleware and, when the
+// requests can be split (fastpath.go), a second one of lower priority that sends every
+// request without a device-ID source to the round-robin service.
+func addRouters(h *httpConfig, app *appSpec, options affinityConfig, middleware string) {
+	stateful := &routerConfig{
+		EntryPoints: app.router.EntryPoints,
+		Service:     WeightedService(app.name),
+		Rule:        app.router.Rule,
+		Priority:    app.router.Priority,
+	}
+	stateful.Middlewares = append(stateful.Middlewares, app.router.Middlewares...)
+	stateful.Middlewares = append(stateful.Middlewares, middleware)
+	h.Routers[WeightedService(app.name)] = stateful
+	if !splitRouters(options) {
+		return
+	}
+	stateful.Rule = statefulRule(app.router.Rule, options)
+	stateless := &routerConfig{
+		EntryPoints: app.router.EntryPoints,
+		Service:     RoundRobinService(app.name),
+		Rule:        app.router.Rule,
+		Priority:    app.router.Priority,
+	}
+	if stateless.Priority != 0 {
+		// With a priority set, the stateful router takes the next one. Without, Traefik
+		// ranks routers by rule length, and the stateful rule is the longer one.
+		stateful.Priority++
+	}
+	stateless.Middlewares = append(stateless.Middlewares, app.router.Middlewares...)
+	stateless.Middlewares = append(stateless.Middlewares, StripMiddleware(app.name))
+	h.Routers[RoundRobinService(app.name)] = stateless
 }
 
 // encode returns the configuration as indented JSON. Map keys come out sorted, so

@@ -11,6 +11,14 @@ func MemberService(app, member string) string { return app + "-" + member }
 // WeightedService returns the name of the app's sticky weighted service (and router).
 func WeightedService(app string) string { return app }
 
+// RoundRobinService returns the name of the app's plain round-robin service over the
+// same members (and of the router that sends stateless requests to it).
+func RoundRobinService(app string) string { return app + "-roundrobin" }
+
+// StripMiddleware returns the name of the compiled headers middleware that removes the
+// affinity header from the requests of the round-robin router.
+func StripMiddleware(app string) string { return app + "-strip" }
+
 // AffinityMiddleware returns the name of the app's affinity middleware.
 func AffinityMiddleware(app string) string { return app + "-affinity" }
 

@@ -82,6 +82,14 @@ func TestGeneratedConfigurationMatchesGolden(t *testing.T) {
 			},
 		},
 		{
+			golden: "split-routers.json",
+			config: `{"apps": [{"name": "pos", "static": {"servers": ["a=http://a"]},
+				"deviceAffinityPrefixes": ["/api/appId/pos/deviceId", "/api/a@b/node"], "deviceIdHeader": "X-Device-Id",
+				"stompConnectPaths": ["/api/websocket"],
+				"router": {"rule": "PathPrefix(` + "`/api`" + `)", "entryPoints": ["web"], "priority": 10}}]}`,
+			members: map[string][]member{"pos": {{Name: "pos-0", URL: "http://10.0.0.5:8080"}, {Name: "pos-1", URL: "http://10.0.0.6:8080"}}},
+		},
+		{
 			golden:  "no-members.json",
 			config:  `{"apps": [{"name": "pos", "static": {"servers": ["a=http://a"]}, "router": {"rule": "PathPrefix(` + "`/`" + `)"}}]}`,
 			members: map[string][]member{"pos": nil},

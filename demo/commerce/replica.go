@@ -147,7 +147,7 @@ func (r *Replica) serveTicket(w http.ResponseWriter, req *http.Request, store, d
 // serveStateless answers any other path with the replica name only.
 func (r *Replica) serveStateless(w http.ResponseWriter, req *http.Request) {
 	w.Header().Set("X-Replica", r.name)
-	writeJSON(w, Reply{Replica: r.name, Path: req.URL.Path, Affinity: affinityAsRead(req.Header), Cookie: req.Header.Get("Cookie")})
+	writeJSON(w, Reply{Replica: r.name, Path: req.URL.Path, Affinity: affinityAsRead(req.Header), DeviceHeader: headerAsRead(req.Header, DeviceHeader), Cookie: req.Header.Get("Cookie")})
 }
 
 // next advances and returns the store's sequence.
@@ -160,13 +160,14 @@ func (r *Replica) next(store string) int64 {
 
 func (r *Replica) reply(req *http.Request, store, device string) Reply {
 	return Reply{
-		Replica:  r.name,
-		Store:    store,
-		Device:   device,
-		Seq:      r.next(store),
-		Affinity: affinityAsRead(req.Header),
-		Path:     req.URL.Path,
-		Cookie:   req.Header.Get("Cookie"),
+		Replica:      r.name,
+		Store:        store,
+		Device:       device,
+		Seq:          r.next(store),
+		Affinity:     affinityAsRead(req.Header),
+		DeviceHeader: headerAsRead(req.Header, DeviceHeader),
+		Path:         req.URL.Path,
+		Cookie:       req.Header.Get("Cookie"),
 	}
 }
 
@@ -179,13 +180,19 @@ func StoreOf(device string) (string, bool) {
 	return device[:i], true
 }
 
-// affinityAsRead returns X-Store-Affinity as a CGI-style backend reads it: every
-// header whose name is X-Store-Affinity once '_' is read as '-', in any case, joined
-// with ", ". A backend can trust it only when exactly one store and member come through.
-func affinityAsRead(h http.Header) string {
+// DeviceHeader is the device-ID header of the demo's clients.
+const DeviceHeader = "X-Device-Id"
+
+// affinityAsRead returns X-Store-Affinity as a CGI-style backend reads it. A backend
+// can trust it only when exactly one store and member come through.
+func affinityAsRead(h http.Header) string { return headerAsRead(h, "X-Store-Affinity") }
+
+// headerAsRead returns a header as a CGI-style backend reads it: every header whose
+// name is name once '_' is read as '-', in any case, joined with ", ".
+func headerAsRead(h http.Header, name string) string {
 	var values []string
 	for key, v := range h {
-		if strings.EqualFold(strings.ReplaceAll(key, "_", "-"), "X-Store-Affinity") {
+		if strings.EqualFold(strings.ReplaceAll(key, "_", "-"), name) {
 			values = append(values, v...)
 		}
 	}

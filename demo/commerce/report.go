@@ -15,6 +15,8 @@ type Reply struct {
 	Device   string `json:"device,omitempty"`
 	Seq      int64  `json:"seq,omitempty"`
 	Affinity string `json:"affinity,omitempty"`
+	// DeviceHeader is the device-ID header as a CGI-style backend reads it.
+	DeviceHeader string `json:"deviceHeader,omitempty"`
 	Path     string `json:"path,omitempty"`
 	// Cookie is the Cookie header the replica received.
 	Cookie string `json:"cookie,omitempty"`

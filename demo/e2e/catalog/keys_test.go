@@ -56,3 +56,11 @@ func TestProviderPassesEveryMiddlewareKey(t *testing.T) {
 		t.Errorf("provider app keys that are neither the provider's own nor a middleware key: %v", extra)
 	}
 }
+
+// TestProviderKnowsTheDefaultAffinityHeader: the provider's strip middleware removes
+// the affinity header of an app that leaves it to the middleware's default.
+func TestProviderKnowsTheDefaultAffinityHeader(t *testing.T) {
+	if got, want := provider.DefaultAffinityHeader, storeaffinity.CreateConfig().AffinityHeader; got != want {
+		t.Errorf("provider.DefaultAffinityHeader %q, the middleware's default %q", got, want)
+	}
+}

@@ -6,9 +6,18 @@ import (
 )
 
 // TestStatelessRequestsAreRoundRobined: REST calls outside the device-affinity prefix
-// spread evenly over the replicas, and no answer sets the sticky cookie.
+// spread evenly over the replicas, and no answer sets the sticky cookie, with the
+// provider's two routers (the round-robin service, outside the interpreter) and with
+// one router (the middleware picks the next member's sticky cookie).
 func TestStatelessRequestsAreRoundRobined(t *testing.T) {
-	e := start(t, setup{})
+	t.Run("split routers", func(t *testing.T) { checkRoundRobin(t, setup{}, 0) })
+	t.Run("one router", func(t *testing.T) { checkRoundRobin(t, setup{app: deviceSources}, 1) })
+}
+
+// checkRoundRobin checks the round robin of s, whose replicas must each get
+// stickyCookies sticky cookies.
+func checkRoundRobin(t *testing.T, s setup, stickyCookies int) {
+	e := start(t, s)
 	const requests = 300
 	counts := map[string]int{}
 	for _, name := range e.replicas.Names() {
@@ -26,8 +35,8 @@ func TestStatelessRequestsAreRoundRobined(t *testing.T) {
 		if cookies := resp.Header.Values("Set-Cookie"); len(cookies) > 0 {
 			t.Fatalf("answer sets cookies %v", cookies)
 		}
-		if n := strings.Count(resp.Reply.Cookie, stickyCookie+"="); n != 1 {
-			t.Fatalf("replica got Cookie %q: %d sticky cookies, want exactly 1", resp.Reply.Cookie, n)
+		if n := strings.Count(resp.Reply.Cookie, stickyCookie+"="); n != stickyCookies {
+			t.Fatalf("replica got Cookie %q: %d sticky cookies, want %d", resp.Reply.Cookie, n, stickyCookies)
 		}
 	}
 	t.Logf("stateless requests per replica: %v", counts)
