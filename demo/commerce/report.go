@@ -17,7 +17,7 @@ type Reply struct {
 	Affinity string `json:"affinity,omitempty"`
 	// DeviceHeader is the device-ID header as a CGI-style backend reads it.
 	DeviceHeader string `json:"deviceHeader,omitempty"`
-	Path     string `json:"path,omitempty"`
+	Path         string `json:"path,omitempty"`
 	// Cookie is the Cookie header the replica received.
 	Cookie string `json:"cookie,omitempty"`
 }
