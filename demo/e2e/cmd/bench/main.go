@@ -89,9 +89,10 @@ func start(ctx context.Context, debug bool) (*setup, error) {
 		names = append(names, v.name)
 	}
 	traefik, err := stack.StartTraefik(ctx, stack.TraefikOptions{
-		Dir: dir, Dynamic: dynamicConfig(urls, proxyURL), LogLevel: "ERROR", Debug: debug,
+		Dir: dir, Dynamic: dynamicConfig(urls, proxyURL), Provider: providerConfig(urls), LogLevel: "ERROR", Debug: debug,
 		Plugins: installPlugins, EntryPoints: append(names, stompEntryPoint),
-		LocalPlugins: map[string]string{stack.MiddlewareAlias: stack.MiddlewareModule, stack.FloorAlias: stack.FloorAlias, stack.LeastAlias: stack.LeastAlias},
+		LocalPlugins: map[string]string{stack.MiddlewareAlias: stack.MiddlewareModule, stack.ProviderAlias: stack.ProviderModule,
+			stack.FloorAlias: stack.FloorAlias, stack.LeastAlias: stack.LeastAlias},
 	})
 	if err != nil {
 		_ = proxy.Process.Kill()

@@ -59,6 +59,11 @@ func targets(samples map[string][]sample, extras extraFigures) string {
 	for _, name := range []string{"ours-stateful-3", "ours-stateful-100"} {
 		row(fmt.Sprintf("%s: p99 <= %.2f x second-hop", name, maxP99VsSecondHop), p99Ratio(samples, name, "second-hop"), maxP99VsSecondHop)
 	}
+	// The fast path's targets.
+	row("split-stateless-3: CPU per request <= 1.00 x floor", cpuRatio(samples, "split-stateless-3", "floor"), 1.00)
+	row(fmt.Sprintf("split-stateful-3: CPU per request <= %.2f x least-stateful-3", maxCPUVsFloor), cpuRatio(samples, "split-stateful-3", "least-stateful-3"), maxCPUVsFloor)
+	row(fmt.Sprintf("split-mix-3: CPU per request <= %.2f x floor", maxCPUVsFloor), cpuRatio(samples, "split-mix-3", "floor"), maxCPUVsFloor)
+	row(fmt.Sprintf("split-mix-3: p99 <= %.2f x second-hop", maxP99VsSecondHop), p99Ratio(samples, "split-mix-3", "second-hop"), maxP99VsSecondHop)
 	fmt.Fprintf(&b, "| Traefik's memory after 10k stores <= +%.0f MB | %+.1f MB | %s |\n", maxRSSGrowthAt10k, extras.rssGrowth[10000], yes(extras.rssGrowth[10000] <= maxRSSGrowthAt10k))
 	fmt.Fprintf(&b, "| Traefik's memory after 100k stores bounded (<= +%.0f MB) | %+.1f MB | %s |\n", maxRSSGrowthAt100k, extras.rssGrowth[100000], yes(extras.rssGrowth[100000] <= maxRSSGrowthAt100k))
 	return b.String()

@@ -12,6 +12,7 @@ import (
 type variant struct {
 	name     string
 	stateful bool   // requests carry a device ID (cycling through devices)
+	mix      bool   // one request in 10 carries a device ID, the others none
 	cookie   string // a sticky cookie the client holds, besides session=abc
 	hop      bool   // the chain includes the sharding proxy
 }
@@ -29,7 +30,14 @@ var variants = []variant{
 	{name: "ours-stateful-100", stateful: true},
 	{name: "ours-stateless-100"},
 	{name: "second-hop", stateful: true, hop: true},
+	{name: "ours-mix-3", mix: true},
+	{name: "split-stateless-3"},
+	{name: "split-stateful-3", stateful: true},
+	{name: "split-mix-3", mix: true},
 }
+
+// splitVariants are served by the provider's two routers (the fast path).
+var splitVariants = []string{"split-stateless-3", "split-stateful-3", "split-mix-3"}
 
 // variantNamed returns the variant called name.
 func variantNamed(name string) variant {
@@ -54,6 +62,25 @@ var description = map[string]string{
 	"ours-stateful-100":  "storeaffinity, stateful (1000 devices), 100 members",
 	"ours-stateless-100": "storeaffinity, stateless, 100 members",
 	"second-hop":         "StateLB-style second hop: Traefik, a Go sharding proxy, the backend (CPU of both proxies)",
+	"ours-mix-3":         "storeaffinity, one router, 90% stateless / 10% stateful, 3 members",
+	"split-stateless-3":  "storeaffinity, the provider's two routers (fast path), stateless, 3 members",
+	"split-stateful-3":   "storeaffinity, the provider's two routers (fast path), stateful, 3 members",
+	"split-mix-3":        "storeaffinity, the provider's two routers (fast path), 90% stateless / 10% stateful, 3 members",
+}
+
+// providerConfig is the provider's app of the split variants: the 3 backends as
+// static members, the demo's prefix, and a router on the split variants' entry points.
+func providerConfig(backends []string) map[string]any {
+	var servers []string
+	for i, b := range backends {
+		servers = append(servers, fmt.Sprintf("m-%d=%s", i, b))
+	}
+	return map[string]any{"middlewarePlugin": stack.MiddlewareAlias, "apps": []any{map[string]any{
+		"name":                   "sp",
+		"static":                 map[string]any{"servers": servers},
+		"deviceAffinityPrefixes": []string{"/api/appId/pos/deviceId"},
+		"router":                 map[string]any{"rule": "PathPrefix(`/`)", "entryPoints": splitVariants},
+	}}}
 }
 
 // dynamicConfig routes each variant's entry point: 100 member services over the 3
@@ -101,7 +128,7 @@ func dynamicConfig(backends []string, shardProxy string) map[string]any {
 		"least-stateful-3": {"w3", "least3"}, "least-stateless-3": {"w3", "least3"},
 		"ours-stateful-3": {"w3", "aff3"}, "ours-stateless-3": {"w3", "aff3"},
 		"ours-stateful-100": {"w100", "aff100"}, "ours-stateless-100": {"w100", "aff100"},
-		"second-hop": {"hop", ""}, stompEntryPoint: {"w3", "aff3stomp"},
+		"second-hop": {"hop", ""}, stompEntryPoint: {"w3", "aff3stomp"}, "ours-mix-3": {"w3", "aff3"},
 	}
 	routers := map[string]any{}
 	for name, r := range route {

@@ -25,14 +25,26 @@ var (
 )
 
 // wrkScript writes the wrk script of a variant: a browser-like Accept header and
-// cookie, and for stateful variants a path that cycles through 1000 devices.
+// cookie, and for stateful variants a path that cycles through 1000 devices (for
+// mixed ones, every tenth request).
 func wrkScript(dir string, v variant) (string, error) {
 	cookie := "session=abc"
 	if v.cookie != "" {
 		cookie = v.cookie + "; " + cookie
 	}
 	script := fmt.Sprintf("wrk.headers[\"Accept\"] = \"application/json\"\nwrk.headers[\"Cookie\"] = %q\n", cookie)
-	if v.stateful {
+	if v.mix {
+		script += `local n = 0
+request = function()
+  n = n + 1
+  if n >= 1000 then n = 0 end
+  if n % 10 == 0 then
+    return wrk.format(nil, string.format("/api/appId/pos/deviceId/%05d-001/ticket", n))
+  end
+  return wrk.format(nil, "/api/catalog")
+end
+`
+	} else if v.stateful {
 		script += `local n = 0
 request = function()
   n = n + 1
