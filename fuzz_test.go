@@ -138,9 +138,9 @@ func oneSticky(t *testing.T, req *http.Request) string {
 	return members[0]
 }
 
-// FuzzCookieMerge sends arbitrary Cookie headers on a stateless request. The
-// middleware answers 431, or passes on exactly one valid sticky cookie and every
-// other cookie Go reads in the client's header, unchanged.
+// FuzzCookieMerge sends arbitrary Cookie headers on a stateless and on a stateful
+// request. The middleware answers 431, or passes on exactly one valid sticky cookie
+// and every other cookie Go reads in the client's header, unchanged.
 func FuzzCookieMerge(f *testing.F) {
 	for _, seed := range []string{
 		"", "session=abc", "pos_affinity=333aaef495084db5", "a=1; pos_affinity=x; b=2", " pos_affinity =x",
@@ -151,35 +151,44 @@ func FuzzCookieMerge(f *testing.F) {
 	f.Add("a=1", "pos_affinity=ffffffffffffffff; b=2")
 	h, next := fuzzMiddleware(f, "fuzz-cookie")
 	f.Fuzz(func(t *testing.T, first, second string) {
-		req := httptest.NewRequest(http.MethodGet, "/api/catalog", nil)
-		for _, v := range []string{first, second} {
-			if v != "" {
-				req.Header.Add("Cookie", v)
-			}
-		}
-		sent := req.Cookies()
-		*next = fuzzNext{}
-		rw := httptest.NewRecorder()
-		h.ServeHTTP(rw, req)
-		if !next.called {
-			if rw.Code != http.StatusRequestHeaderFieldsTooLarge {
-				t.Fatalf("next not called: status %d %q", rw.Code, rw.Body.String())
-			}
-			return
-		}
-		oneSticky(t, next.req)
-		kept := map[string]int{}
-		for _, c := range next.req.Cookies() {
-			kept[c.Name+"="+c.Value]++
-		}
-		for _, c := range sent {
-			if c.Name == "pos_affinity" {
-				continue
-			}
-			if kept[c.Name+"="+c.Value] == 0 {
-				t.Fatalf("cookie %s=%s of %q was dropped; forwarded %q", c.Name, c.Value, []string{first, second}, next.req.Header["Cookie"])
-			}
-			kept[c.Name+"="+c.Value]--
+		for _, path := range []string{"/api/catalog", "/api/appId/pos/deviceId/00123-001/sale"} {
+			checkCookieMerge(t, h, next, path, first, second)
 		}
 	})
+}
+
+// checkCookieMerge sends the Cookie headers first and second (when not empty) on a
+// request of path, and checks the cookies that reach next.
+func checkCookieMerge(t *testing.T, h http.Handler, next *fuzzNext, path, first, second string) {
+	t.Helper()
+	req := httptest.NewRequest(http.MethodGet, path, nil)
+	for _, v := range []string{first, second} {
+		if v != "" {
+			req.Header.Add("Cookie", v)
+		}
+	}
+	sent := req.Cookies()
+	*next = fuzzNext{}
+	rw := httptest.NewRecorder()
+	h.ServeHTTP(rw, req)
+	if !next.called {
+		if rw.Code != http.StatusRequestHeaderFieldsTooLarge {
+			t.Fatalf("next not called: status %d %q", rw.Code, rw.Body.String())
+		}
+		return
+	}
+	oneSticky(t, next.req)
+	kept := map[string]int{}
+	for _, c := range next.req.Cookies() {
+		kept[c.Name+"="+c.Value]++
+	}
+	for _, c := range sent {
+		if c.Name == "pos_affinity" {
+			continue
+		}
+		if kept[c.Name+"="+c.Value] == 0 {
+			t.Fatalf("cookie %s=%s of %q was dropped; forwarded %q", c.Name, c.Value, []string{first, second}, next.req.Header["Cookie"])
+		}
+		kept[c.Name+"="+c.Value]--
+	}
 }

@@ -122,11 +122,13 @@ func (a *Affinity) serveStore(rw http.ResponseWriter, req *http.Request, deviceI
 			return
 		}
 	}
-	// The common case, one Cookie line within the bounds and without the sticky
-	// cookie, is written out: under Yaegi a call costs more than the work.
+	// The common case, one short Cookie line without the sticky cookie, is written
+	// out: under Yaegi a call costs more than the work. A line shorter than
+	// maxClientCookies bytes holds fewer cookies than that bound, so only a longer one
+	// needs counting (setStickyCookie).
 	if values := req.Header["Cookie"]; values == nil {
 		req.Header["Cookie"] = r.cookieValue
-	} else if len(values) == 1 && len(values[0]) <= maxClientCookieBytes && strings.Count(values[0], ";") < maxClientCookies && !strings.Contains(values[0], a.cookieName) {
+	} else if len(values) == 1 && len(values[0]) < maxClientCookies && !strings.Contains(values[0], a.cookieName) {
 		req.Header["Cookie"] = []string{r.cookieFirst + values[0]}
 	} else if !setStickyCookie(rw, req, values, a.cookieName, r.cookie) {
 		return
@@ -212,7 +214,7 @@ func (a *Affinity) serveRoundRobin(rw http.ResponseWriter, req *http.Request) {
 	i := a.turn.Add(1) % a.count
 	if values := req.Header["Cookie"]; values == nil {
 		req.Header["Cookie"] = a.cookieValues[i]
-	} else if len(values) == 1 && len(values[0]) <= maxClientCookieBytes && strings.Count(values[0], ";") < maxClientCookies && !strings.Contains(values[0], a.cookieName) {
+	} else if len(values) == 1 && len(values[0]) < maxClientCookies && !strings.Contains(values[0], a.cookieName) {
 		req.Header["Cookie"] = []string{a.cookiesFirst[i] + values[0]}
 	} else if !setStickyCookie(rw, req, values, a.cookieName, a.cookies[i]) {
 		return

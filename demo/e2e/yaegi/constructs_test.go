@@ -67,6 +67,7 @@ var interpretedConstructs = []struct{ name, body string }{
 	{"cookie merge, one line", `if v := req.Header["Cookie"]; v == nil { req.Header["Cookie"] = h.value } else if len(v) == 1 && len(v[0]) <= 32768 && strings.Count(v[0], ";") < 200 && !strings.Contains(v[0], h.key) { req.Header["Cookie"] = []string{h.prefix + v[0]} }`},
 	{"cookie as a second line", `if v := req.Header["Cookie"]; v == nil { req.Header["Cookie"] = h.value } else if len(v) == 1 { req.Header["Cookie"] = []string{h.prefix, v[0]} }`},
 	{"SSE or upgrade check", `if req.Header["Upgrade"] != nil || strings.Contains(req.Header.Get("Accept"), "text/event-stream") { h.n++ }`},
+	{"cookie merge, short line", `if v := req.Header["Cookie"]; v == nil { req.Header["Cookie"] = h.value } else if len(v) == 1 && len(v[0]) < 200 && !strings.Contains(v[0], h.key) { req.Header["Cookie"] = []string{h.prefix + v[0]} }`},
 }
 
 // BenchmarkInterpretedConstructs reports what each construct of the request path
