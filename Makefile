@@ -45,12 +45,12 @@ test-e2e: tools
 ## bench: every chain through real Traefik with wrk (req/s, p50, p99, CPU per request
 ## against a do-nothing plugin), WebSockets, SSE and memory; writes BENCHMARKS.md.
 bench: tools wrk bench-handoff
-	cd demo && $(GO) run ./e2e/cmd/bench -rounds 9 -duration 3s -out ../BENCHMARKS.md
+	cd demo && $(GO) run ./tools/bench -rounds 9 -duration 3s -out ../BENCHMARKS.md
 
 ## profile: Traefik's CPU and allocation profiles under stateful and stateless load,
 ## with the top costs under the interpreter.
 profile: tools wrk
-	cd demo && $(GO) run ./e2e/cmd/bench -profile -duration 12s
+	cd demo && $(GO) run ./tools/bench -profile -duration 12s
 
 ## bench-yaegi: the diagnostic loop benchmark, compiled and under Yaegi.
 bench-yaegi:

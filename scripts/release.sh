@@ -10,7 +10,7 @@ version=${1:-}
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 owner=github.com/storeaffinity
-check() { (cd "$root/demo" && go run ./e2e/cmd/releasecheck "$@"); }
+check() { (cd "$root/demo" && go run ./tools/releasecheck "$@"); }
 
 echo "$version" | check -tags
 if [ -n "$(git status --porcelain)" ]; then

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/storeaffinity/storeaffinity/demo/commerce"
-	"github.com/storeaffinity/storeaffinity/demo/fleet"
+	"github.com/storeaffinity/storeaffinity/demo/harness/fleet"
 )
 
 func startReplica(t *testing.T, name string) *commerce.Replica {

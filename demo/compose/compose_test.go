@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/storeaffinity/storeaffinity-provider"
-	"github.com/storeaffinity/storeaffinity/demo/stack"
+	"github.com/storeaffinity/storeaffinity/demo/harness/stack"
 	"github.com/traefik/paerser/file"
 	"github.com/traefik/traefik/v3/pkg/config/label"
 	"github.com/traefik/traefik/v3/pkg/config/static"

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/storeaffinity/storeaffinity/demo/fleet"
+	"github.com/storeaffinity/storeaffinity/demo/harness/fleet"
 )
 
 // The scenario's parameters. A dead replica leaves the member list after

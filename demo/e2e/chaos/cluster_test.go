@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/storeaffinity/storeaffinity/demo/commerce"
-	"github.com/storeaffinity/storeaffinity/demo/stack"
+	"github.com/storeaffinity/storeaffinity/demo/harness/stack"
 )
 
 // cluster is three replica processes on fixed loopback ports behind two Traefik

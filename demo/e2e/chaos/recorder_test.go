@@ -12,8 +12,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/storeaffinity/storeaffinity/demo/fleet"
-	"github.com/storeaffinity/storeaffinity/demo/stack"
+	"github.com/storeaffinity/storeaffinity/demo/harness/fleet"
+	"github.com/storeaffinity/storeaffinity/demo/harness/stack"
 )
 
 // storeState is what one sample saw of a store; index 0 is the POS (through proxy

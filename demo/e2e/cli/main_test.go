@@ -7,8 +7,8 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/storeaffinity/storeaffinity/demo/e2e/kubeapi"
-	"github.com/storeaffinity/storeaffinity/demo/stack"
+	"github.com/storeaffinity/storeaffinity/demo/harness/kubeapi"
+	"github.com/storeaffinity/storeaffinity/demo/harness/stack"
 )
 
 var (

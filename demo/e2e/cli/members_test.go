@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/storeaffinity/storeaffinity/demo/e2e/kubeapi"
+	"github.com/storeaffinity/storeaffinity/demo/harness/kubeapi"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/storeaffinity/storeaffinity/demo/stack"
+	"github.com/storeaffinity/storeaffinity/demo/harness/stack"
 	"github.com/storeaffinity/storeaffinity/hashing"
 )
 

@@ -7,8 +7,8 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/storeaffinity/storeaffinity/demo/e2e/dockerd"
-	"github.com/storeaffinity/storeaffinity/demo/stack"
+	"github.com/storeaffinity/storeaffinity/demo/harness/dockerd"
+	"github.com/storeaffinity/storeaffinity/demo/harness/stack"
 )
 
 // No image registry is reachable from the test machine, so both images are built

@@ -12,9 +12,9 @@ import (
 
 	"github.com/storeaffinity/storeaffinity-provider"
 	"github.com/storeaffinity/storeaffinity/demo/commerce"
-	"github.com/storeaffinity/storeaffinity/demo/e2e/dockerd"
-	"github.com/storeaffinity/storeaffinity/demo/fleet"
-	"github.com/storeaffinity/storeaffinity/demo/stack"
+	"github.com/storeaffinity/storeaffinity/demo/harness/dockerd"
+	"github.com/storeaffinity/storeaffinity/demo/harness/fleet"
+	"github.com/storeaffinity/storeaffinity/demo/harness/stack"
 )
 
 // projectName names the test's compose project, and so its containers:

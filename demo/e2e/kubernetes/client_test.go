@@ -3,7 +3,7 @@ package kubernetes
 import (
 	"net/http"
 
-	"github.com/storeaffinity/storeaffinity/demo/fleet"
+	"github.com/storeaffinity/storeaffinity/demo/harness/fleet"
 )
 
 // hostClient is a fleet client of baseURL that sends every request, WebSocket

@@ -10,10 +10,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/storeaffinity/storeaffinity/demo/e2e/kubeapi"
-	"github.com/storeaffinity/storeaffinity/demo/e2e/netns"
-	"github.com/storeaffinity/storeaffinity/demo/fleet"
-	"github.com/storeaffinity/storeaffinity/demo/stack"
+	"github.com/storeaffinity/storeaffinity/demo/harness/fleet"
+	"github.com/storeaffinity/storeaffinity/demo/harness/kubeapi"
+	"github.com/storeaffinity/storeaffinity/demo/harness/netns"
+	"github.com/storeaffinity/storeaffinity/demo/harness/stack"
 	authenticationv1 "k8s.io/api/authentication/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 )

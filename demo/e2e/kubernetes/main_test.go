@@ -4,7 +4,7 @@ import (
 	"os"
 	"testing"
 
-	"github.com/storeaffinity/storeaffinity/demo/e2e/kubeapi"
+	"github.com/storeaffinity/storeaffinity/demo/harness/kubeapi"
 )
 
 func TestMain(m *testing.M) {

@@ -8,7 +8,7 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/storeaffinity/storeaffinity/demo/stack"
+	"github.com/storeaffinity/storeaffinity/demo/harness/stack"
 )
 
 // Modules the test reads from the Go module proxy: the official chart and the Gateway

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/storeaffinity/storeaffinity/demo/stack"
+	"github.com/storeaffinity/storeaffinity/demo/harness/stack"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 

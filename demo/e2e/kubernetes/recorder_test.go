@@ -6,7 +6,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/storeaffinity/storeaffinity/demo/fleet"
+	"github.com/storeaffinity/storeaffinity/demo/harness/fleet"
 )
 
 // rollRecorder drives REST calls of every device of a set of stores during the

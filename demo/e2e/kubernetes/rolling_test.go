@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/storeaffinity/storeaffinity/demo/fleet"
+	"github.com/storeaffinity/storeaffinity/demo/harness/fleet"
 	"github.com/storeaffinity/storeaffinity/hashing"
 )
 

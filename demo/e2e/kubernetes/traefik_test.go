@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/storeaffinity/storeaffinity/demo/stack"
+	"github.com/storeaffinity/storeaffinity/demo/harness/stack"
 )
 
 // traefikProcess is the real Traefik binary run with the chart's arguments from a

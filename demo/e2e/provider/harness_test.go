@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/storeaffinity/storeaffinity-provider"
-	"github.com/storeaffinity/storeaffinity/demo/stack"
+	"github.com/storeaffinity/storeaffinity/demo/harness/stack"
 	"github.com/traefik/yaegi/interp"
 	"github.com/traefik/yaegi/stdlib"
 )

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/storeaffinity/storeaffinity/demo/e2e/kubeapi"
+	"github.com/storeaffinity/storeaffinity/demo/harness/kubeapi"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )

@@ -14,10 +14,10 @@ import (
 	"time"
 
 	"github.com/storeaffinity/storeaffinity/demo/commerce"
-	"github.com/storeaffinity/storeaffinity/demo/e2e/kubeapi"
-	"github.com/storeaffinity/storeaffinity/demo/e2e/netns"
-	"github.com/storeaffinity/storeaffinity/demo/fleet"
-	"github.com/storeaffinity/storeaffinity/demo/stack"
+	"github.com/storeaffinity/storeaffinity/demo/harness/fleet"
+	"github.com/storeaffinity/storeaffinity/demo/harness/kubeapi"
+	"github.com/storeaffinity/storeaffinity/demo/harness/netns"
+	"github.com/storeaffinity/storeaffinity/demo/harness/stack"
 )
 
 const (

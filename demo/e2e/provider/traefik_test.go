@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/storeaffinity/storeaffinity/demo/e2e/kubeapi"
-	"github.com/storeaffinity/storeaffinity/demo/stack"
+	"github.com/storeaffinity/storeaffinity/demo/harness/kubeapi"
+	"github.com/storeaffinity/storeaffinity/demo/harness/stack"
 )
 
 // startTraefik runs Traefik with both plugins loaded from the working tree and the

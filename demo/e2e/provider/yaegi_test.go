@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/storeaffinity/storeaffinity/demo/stack"
+	"github.com/storeaffinity/storeaffinity/demo/harness/stack"
 	"gopkg.in/yaml.v3"
 )
 

@@ -5,7 +5,7 @@ import (
 	"time"
 
 	"github.com/storeaffinity/storeaffinity/demo/commerce"
-	"github.com/storeaffinity/storeaffinity/demo/fleet"
+	"github.com/storeaffinity/storeaffinity/demo/harness/fleet"
 	"github.com/storeaffinity/storeaffinity/hashing"
 )
 

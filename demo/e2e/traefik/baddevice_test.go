@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/storeaffinity/storeaffinity/demo/stack"
+	"github.com/storeaffinity/storeaffinity/demo/harness/stack"
 )
 
 // TestBadDeviceIDsGet400 sends malformed device IDs in the path, the device-ID header

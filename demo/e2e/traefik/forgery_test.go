@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/storeaffinity/storeaffinity/demo/fleet"
+	"github.com/storeaffinity/storeaffinity/demo/harness/fleet"
 )
 
 // TestClientCannotPickReplica: a forged sticky cookie or X-Store-Affinity header changes

@@ -14,8 +14,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/storeaffinity/storeaffinity/demo/fleet"
-	"github.com/storeaffinity/storeaffinity/demo/stack"
+	"github.com/storeaffinity/storeaffinity/demo/harness/fleet"
+	"github.com/storeaffinity/storeaffinity/demo/harness/stack"
 	"github.com/storeaffinity/storeaffinity/hashing"
 )
 

@@ -6,8 +6,8 @@ import (
 
 	"github.com/storeaffinity/storeaffinity-provider"
 	"github.com/storeaffinity/storeaffinity/demo/commerce"
-	"github.com/storeaffinity/storeaffinity/demo/fleet"
-	"github.com/storeaffinity/storeaffinity/demo/stack"
+	"github.com/storeaffinity/storeaffinity/demo/harness/fleet"
+	"github.com/storeaffinity/storeaffinity/demo/harness/stack"
 )
 
 // splitSources are device-ID sources that Traefik's matchers can see, so the

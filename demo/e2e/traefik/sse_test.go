@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/storeaffinity/storeaffinity/demo/commerce"
-	"github.com/storeaffinity/storeaffinity/demo/fleet"
+	"github.com/storeaffinity/storeaffinity/demo/harness/fleet"
 )
 
 // TestStreamedEventsArriveAtOnce: on a stateful SSE path through Traefik, each event

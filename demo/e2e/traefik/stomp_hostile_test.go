@@ -10,7 +10,7 @@ import (
 
 	"github.com/coder/websocket"
 	"github.com/storeaffinity/storeaffinity/demo/commerce"
-	"github.com/storeaffinity/storeaffinity/demo/stack"
+	"github.com/storeaffinity/storeaffinity/demo/harness/stack"
 	"github.com/storeaffinity/storeaffinity/internal/wsclient"
 )
 

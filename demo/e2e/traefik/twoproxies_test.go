@@ -5,8 +5,8 @@ import (
 	"time"
 
 	"github.com/storeaffinity/storeaffinity/demo/commerce"
-	"github.com/storeaffinity/storeaffinity/demo/fleet"
-	"github.com/storeaffinity/storeaffinity/demo/stack"
+	"github.com/storeaffinity/storeaffinity/demo/harness/fleet"
+	"github.com/storeaffinity/storeaffinity/demo/harness/stack"
 )
 
 // TestTwoProxiesRouteStoresIdentically: two Traefik processes with the same discovery

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/storeaffinity/storeaffinity/demo/stack"
+	"github.com/storeaffinity/storeaffinity/demo/harness/stack"
 )
 
 // allocBudget is the committed number of allocations per request under Yaegi v0.16.1,

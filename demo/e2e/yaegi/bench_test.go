@@ -10,7 +10,8 @@ import (
 	"testing"
 
 	"github.com/storeaffinity/storeaffinity"
-	"github.com/storeaffinity/storeaffinity/demo/stack"
+	"github.com/storeaffinity/storeaffinity/demo/harness/stack"
+	"github.com/storeaffinity/storeaffinity/demo/tools/probes"
 	"github.com/storeaffinity/storeaffinity/internal/traefikconfig"
 )
 
@@ -77,9 +78,9 @@ func cpuTime() int64 {
 // under Yaegi, for stateful requests of 1000 known devices (the steady state), for
 // stateless requests, and for a device's first request (route not yet cached), at 3, 10
 // and 100 members; the interpreted do-nothing middleware is the floor, and the least
-// store-routing middleware (stack.LeastAlias) the lower bound of interpreted routing.
+// store-routing middleware (probes.LeastAlias) the lower bound of interpreted routing.
 func BenchmarkServeHTTP(b *testing.B) {
-	i := newInterpreter(b, stack.MiddlewareModule, "floor", stack.LeastAlias)
+	i := newInterpreter(b, stack.MiddlewareModule, "floor", probes.LeastAlias)
 	runtimes := map[string]builder{"compiled": compiledBuilder, "yaegi": interpretedBuilder(b, i, "storeaffinity")}
 
 	floor, err := interpretedBuilder(b, i, "floor")(context.Background(), noop, nil, "floor")
@@ -89,7 +90,7 @@ func BenchmarkServeHTTP(b *testing.B) {
 	b.Run("yaegi/floor", func(b *testing.B) {
 		benchmarkRequests(b, floor, func(int) string { return "/api/catalog" })
 	})
-	least, err := interpretedBuilder(b, i, stack.LeastAlias)(context.Background(), noop, map[string]any{
+	least, err := interpretedBuilder(b, i, probes.LeastAlias)(context.Background(), noop, map[string]any{
 		"members": []any{"pos-pos-0", "pos-pos-1", "pos-pos-2"}, "stickyCookie": "pos_affinity", "prefix": "/api/appId/pos/deviceId",
 	}, "least")
 	if err != nil {

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/storeaffinity/storeaffinity/demo/stack"
+	"github.com/storeaffinity/storeaffinity/demo/harness/stack"
 	"github.com/storeaffinity/storeaffinity/hashing"
 )
 

@@ -7,7 +7,8 @@ import (
 	"reflect"
 	"testing"
 
-	"github.com/storeaffinity/storeaffinity/demo/stack"
+	"github.com/storeaffinity/storeaffinity/demo/harness/stack"
+	"github.com/storeaffinity/storeaffinity/demo/tools/probes"
 	"github.com/traefik/yaegi/interp"
 	"github.com/traefik/yaegi/stdlib"
 )
@@ -20,10 +21,10 @@ func newInterpreter(tb testing.TB, imports ...string) *interp.Interpreter {
 	if err := stack.UnpackPlugins(gopath); err != nil {
 		tb.Fatal(err)
 	}
-	if err := stack.InstallFloorPlugin(gopath); err != nil {
+	if err := probes.InstallFloorPlugin(gopath); err != nil {
 		tb.Fatal(err)
 	}
-	if err := stack.InstallLeastPlugin(gopath); err != nil {
+	if err := probes.InstallLeastPlugin(gopath); err != nil {
 		tb.Fatal(err)
 	}
 	i := interp.New(interp.Options{GoPath: gopath})

@@ -3,7 +3,7 @@ package yaegi
 import (
 	"testing"
 
-	"github.com/storeaffinity/storeaffinity/demo/stack"
+	"github.com/storeaffinity/storeaffinity/demo/harness/stack"
 	"github.com/storeaffinity/storeaffinity/internal/behaviour"
 )
 

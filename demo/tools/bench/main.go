@@ -9,10 +9,10 @@
 // round trips, against a URL-routed WebSocket), and with -handoff N a 3 -> 4 scale
 // through Traefik under N stores' WebSockets with a rebalanceSpread.
 //
-//	go run ./e2e/cmd/bench -rounds 9 -duration 3s -out ../BENCHMARKS.md
-//	go run ./e2e/cmd/bench -profile -duration 12s
-//	go run ./e2e/cmd/bench -stomp -duration 3s
-//	go run ./e2e/cmd/bench -handoff 4000 -spread 30s
+//	go run ./tools/bench -rounds 9 -duration 3s -out ../BENCHMARKS.md
+//	go run ./tools/bench -profile -duration 12s
+//	go run ./tools/bench -stomp -duration 3s
+//	go run ./tools/bench -handoff 4000 -spread 30s
 package main
 
 import (
@@ -23,7 +23,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/storeaffinity/storeaffinity/demo/stack"
+	"github.com/storeaffinity/storeaffinity/demo/harness/stack"
+	"github.com/storeaffinity/storeaffinity/demo/tools/probes"
 )
 
 func main() {
@@ -92,7 +93,7 @@ func start(ctx context.Context, debug bool) (*setup, error) {
 		Dir: dir, Dynamic: dynamicConfig(urls, proxyURL), Provider: providerConfig(urls), LogLevel: "ERROR", Debug: debug,
 		Plugins: installPlugins, EntryPoints: append(names, stompEntryPoint),
 		LocalPlugins: map[string]string{stack.MiddlewareAlias: stack.MiddlewareModule, stack.ProviderAlias: stack.ProviderModule,
-			stack.FloorAlias: stack.FloorAlias, stack.LeastAlias: stack.LeastAlias},
+			probes.FloorAlias: probes.FloorAlias, probes.LeastAlias: probes.LeastAlias},
 	})
 	if err != nil {
 		_ = proxy.Process.Kill()

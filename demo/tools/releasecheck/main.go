@@ -17,7 +17,7 @@ import (
 	"os/exec"
 	"path/filepath"
 
-	"github.com/storeaffinity/storeaffinity/demo/e2e/catalog"
+	"github.com/storeaffinity/storeaffinity/demo/tools/catalog"
 	"golang.org/x/mod/module"
 	"golang.org/x/mod/zip"
 )

@@ -36,7 +36,7 @@ func TraefikVersion() string { return Version("TRAEFIK_VERSION") }
 // RepoRoot returns the repository root, found from this source file's location.
 func RepoRoot() string {
 	_, file, _, _ := runtime.Caller(0)
-	return filepath.Clean(filepath.Join(filepath.Dir(file), "..", ".."))
+	return filepath.Clean(filepath.Join(filepath.Dir(file), "..", "..", ".."))
 }
 
 var binary struct {

@@ -11,7 +11,7 @@ import (
 
 	"github.com/coder/websocket"
 	"github.com/storeaffinity/storeaffinity/demo/commerce"
-	"github.com/storeaffinity/storeaffinity/demo/fleet"
+	"github.com/storeaffinity/storeaffinity/demo/harness/fleet"
 )
 
 // The OpenPOS WebSocket through the "stomp" entry point: the same middleware, backend

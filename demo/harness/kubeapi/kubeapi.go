@@ -19,7 +19,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/storeaffinity/storeaffinity/demo/stack"
+	"github.com/storeaffinity/storeaffinity/demo/harness/stack"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 )

@@ -21,7 +21,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/storeaffinity/storeaffinity/demo/stack"
+	"github.com/storeaffinity/storeaffinity/demo/harness/stack"
 )
 
 // engineRange holds every network of the engine.

@@ -1,4 +1,4 @@
-package stack
+package probes
 
 // LeastAlias is the plugin alias and module name of the least store-routing
 // middleware.

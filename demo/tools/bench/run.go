@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/storeaffinity/storeaffinity/demo/stack"
+	"github.com/storeaffinity/storeaffinity/demo/harness/stack"
 )
 
 // sample is one variant's wrk run with the proxies' CPU time per request.
@@ -105,7 +105,7 @@ func markdown(samples map[string][]sample, rounds int, duration time.Duration, e
 	fmt.Fprintf(&b, "## Through real Traefik (`make bench`)\n\n")
 	fmt.Fprintf(&b, "Measured %s on %s; Traefik %s, Go %s, `wrk -t1 -c16 -d%v --latency`, %d alternating rounds, medians. CPU per request is the Traefik process's own CPU time from /proc (both proxies' for the second hop), divided by the requests wrk completed; `vs floor` is the median of the per-round ratios to the floor. Requests carry `Accept: application/json` and a client cookie, as a browser's do; stateful ones cycle through 1000 devices.\n\n",
 		time.Now().UTC().Format("2006-01-02"), machine(), stack.TraefikVersion(), runtime.Version(), duration, rounds)
-	fmt.Fprintf(&b, "```sh\nmake bench    # cd demo && go run ./e2e/cmd/bench -rounds %d -duration %v -out ../BENCHMARKS.md\n```\n\n", rounds, duration)
+	fmt.Fprintf(&b, "```sh\nmake bench    # cd demo && go run ./tools/bench -rounds %d -duration %v -out ../BENCHMARKS.md\n```\n\n", rounds, duration)
 	b.WriteString("| chain | req/s | p50 | p99 | CPU/request | vs floor | vs plain |\n|---|---|---|---|---|---|---|\n")
 	for _, v := range variants {
 		got := samples[v.name]

@@ -62,3 +62,15 @@ func TestTreesThatTheCatalogRefuses(t *testing.T) {
 		})
 	}
 }
+
+func TestVersionsMustBeStrictSemver(t *testing.T) {
+	tests := map[string]bool{
+		"v0.1.0": true, "v1.2.3-rc.1": true, "v10.0.0": true,
+		"0.1.0": false, "v1.2": false, "v1": false, "v1.2.3+build.5": false, "v01.2.3": false, "latest": false,
+	}
+	for v, ok := range tests {
+		if err := CheckVersion(v); (err == nil) != ok {
+			t.Errorf("CheckVersion(%q) = %v, want ok=%v", v, err, ok)
+		}
+	}
+}

@@ -5,7 +5,8 @@ import (
 	"path/filepath"
 
 	"github.com/storeaffinity/storeaffinity"
-	"github.com/storeaffinity/storeaffinity/demo/stack"
+	"github.com/storeaffinity/storeaffinity/demo/harness/stack"
+	"github.com/storeaffinity/storeaffinity/demo/tools/probes"
 )
 
 // variant is one chain under test, served on an entry point of its own.
@@ -112,9 +113,9 @@ func dynamicConfig(backends []string, shardProxy string) map[string]any {
 		}}}
 	}
 	middlewares := map[string]any{
-		"floor": map[string]any{"plugin": map[string]any{stack.FloorAlias: map[string]any{}}},
+		"floor": map[string]any{"plugin": map[string]any{probes.FloorAlias: map[string]any{}}},
 		"aff3":  affinity(members3, "w3_affinity"),
-		"least3": map[string]any{"plugin": map[string]any{stack.LeastAlias: map[string]any{
+		"least3": map[string]any{"plugin": map[string]any{probes.LeastAlias: map[string]any{
 			"members": members3, "stickyCookie": "w3_affinity", "prefix": "/api/appId/pos/deviceId",
 		}}},
 		"aff100": affinity(members100, "w100_affinity"),
@@ -162,8 +163,8 @@ func installPlugins(dir string) error {
 	if err := stack.InstallPlugins(dir); err != nil {
 		return err
 	}
-	if err := stack.InstallFloorPlugin(filepath.Join(dir, "plugins-local")); err != nil {
+	if err := probes.InstallFloorPlugin(filepath.Join(dir, "plugins-local")); err != nil {
 		return err
 	}
-	return stack.InstallLeastPlugin(filepath.Join(dir, "plugins-local"))
+	return probes.InstallLeastPlugin(filepath.Join(dir, "plugins-local"))
 }

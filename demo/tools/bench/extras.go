@@ -11,7 +11,7 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/storeaffinity/storeaffinity/demo/commerce"
-	"github.com/storeaffinity/storeaffinity/demo/fleet"
+	"github.com/storeaffinity/storeaffinity/demo/harness/fleet"
 )
 
 // extraFigures are the bench's figures besides the chains' table: one line each, and

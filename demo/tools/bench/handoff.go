@@ -11,8 +11,8 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/storeaffinity/storeaffinity/demo/fleet"
-	"github.com/storeaffinity/storeaffinity/demo/stack"
+	"github.com/storeaffinity/storeaffinity/demo/harness/fleet"
+	"github.com/storeaffinity/storeaffinity/demo/harness/stack"
 )
 
 // runHandoff measures a scale from 3 to 4 replicas through real Traefik with both
