@@ -150,13 +150,13 @@ func (a *Affinity) serveStore(rw http.ResponseWriter, req *http.Request, deviceI
 }
 
 // serveTracked serves a request that may stay open, under a context that ends when
-// its store moves. Everything is released in defers: Traefik's proxy panics with
-// http.ErrAbortHandler whenever a streamed response is cut.
-func (a *Affinity) serveTracked(rw http.ResponseWriter, req *http.Request, r *route) {
+// its store moves, and reports whether it ended so. Everything is released in defers:
+// Traefik's proxy panics with http.ErrAbortHandler whenever a streamed response is cut.
+func (a *Affinity) serveTracked(rw http.ResponseWriter, req *http.Request, r *route) bool {
 	life := a.live.acquire(r, a.placement)
 	if life == nil {
 		a.next.ServeHTTP(rw, req) // the table is full: served, not tracked
-		return
+		return false
 	}
 	defer a.live.release(life)
 	ctx, cancel := context.WithCancel(req.Context())
@@ -164,6 +164,7 @@ func (a *Affinity) serveTracked(rw http.ResponseWriter, req *http.Request, r *ro
 	stop := context.AfterFunc(life.ctx, cancel)
 	defer stop()
 	a.next.ServeHTTP(rw, req.WithContext(ctx))
+	return life.ctx.Err() != nil
 }
 
 // firstRoute returns the route of a device that has none cached: after a change of

@@ -2,7 +2,6 @@ package storeaffinity
 
 import (
 	"bytes"
-	"context"
 	"encoding/base64"
 	"errors"
 	"io"
@@ -116,7 +115,7 @@ func (a *Affinity) serveStomp(rw http.ResponseWriter, req *http.Request, named s
 	default:
 		a.prepareStomp(req, cookies, r.cookie, protocol)
 		req.Header[a.affinityHeader] = r.stamp
-		a.serveStompTracked(w, req, r)
+		w.moved = a.serveTracked(w, req, r)
 	}
 	end = sessionEnd(w, conn)
 }
@@ -184,25 +183,6 @@ func (a *Affinity) prepareStomp(req *http.Request, cookies []string, pair, proto
 	delete(req.Header, "Sec-Websocket-Protocol")
 	if protocol != "" {
 		req.Header["Sec-Websocket-Protocol"] = []string{protocol}
-	}
-}
-
-// serveStompTracked serves a routed session as a live request of its store: when the
-// store moves, its context ends, and the proxy closes the backend's side.
-func (a *Affinity) serveStompTracked(w *stompWriter, req *http.Request, r *route) {
-	life := a.live.acquire(r, a.placement)
-	if life == nil {
-		a.next.ServeHTTP(w, req)
-		return
-	}
-	defer a.live.release(life)
-	ctx, cancel := context.WithCancel(req.Context())
-	defer cancel()
-	stop := context.AfterFunc(life.ctx, cancel)
-	defer stop()
-	a.next.ServeHTTP(w, req.WithContext(ctx))
-	if life.ctx.Err() != nil {
-		w.moved = true
 	}
 }
 

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"io"
 
 	"github.com/traefik/paerser/cli"
@@ -31,6 +32,16 @@ func newCommandTree(out io.Writer) commandTree {
 		_ = tree.root.AddCommand(sub)
 	}
 	return tree
+}
+
+// flagsOnly is the run function of a subcommand that takes no arguments after its flags.
+func flagsOnly(name string, run func() error) func(args []string) error {
+	return func(args []string) error {
+		if rest := positionalArgs(args); len(rest) > 0 {
+			return fmt.Errorf("unexpected argument %q (%s takes flags only)", rest[0], name)
+		}
+		return run()
+	}
 }
 
 // newCommand wires a subcommand's configuration to Traefik's loading order; run gets

@@ -31,12 +31,7 @@ func newPlanCommand(out io.Writer) *cli.Command {
 		"--from=<names> --to=<names> [flags]",
 		"storeaffinity plan --from=pos-0,pos-1,pos-2 --to=pos-0,pos-1,pos-2,pos-3",
 		config,
-		func(args []string) error {
-			if rest := positionalArgs(args); len(rest) > 0 {
-				return fmt.Errorf("unexpected argument %q (plan takes flags only)", rest[0])
-			}
-			return runPlan(out, config)
-		})
+		flagsOnly("plan", func() error { return runPlan(out, config) }))
 }
 
 // placement is where every store lives under one strategy, before and after.

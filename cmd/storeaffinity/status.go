@@ -25,12 +25,7 @@ func newStatusCommand(out io.Writer) *cli.Command {
 		"--traefik=<API URL> [flags]",
 		"storeaffinity status --traefik=http://127.0.0.1:8080 --storesFile=stores.txt",
 		config,
-		func(args []string) error {
-			if rest := positionalArgs(args); len(rest) > 0 {
-				return fmt.Errorf("unexpected argument %q (status takes flags only)", rest[0])
-			}
-			return runStatus(out, config)
-		})
+		flagsOnly("status", func() error { return runStatus(out, config) }))
 }
 
 func runStatus(out io.Writer, config *statusConfig) error {

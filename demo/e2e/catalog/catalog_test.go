@@ -63,19 +63,10 @@ func TestEachPluginInstallsFromItsModuleZip(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(replicas.Close)
-	traefik, err := stack.StartTraefik(t.Context(), stack.TraefikOptions{
+	traefik := stack.TraefikForTest(t, stack.TraefikOptions{
 		Dir:      work,
 		Provider: stack.ProviderConfig(stack.App{Static: replicas.StaticServers()}),
 		Plugins:  func(string) error { return nil }, // already unpacked from the zips
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		traefik.Stop()
-		if t.Failed() {
-			t.Logf("the end of Traefik's log:\n%s", traefik.LogTail(40))
-		}
 	})
 	members := []string{"pos-pos-0", "pos-pos-1", "pos-pos-2"}
 	_, _, middleware := stack.Objects("pos")

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"path/filepath"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -70,21 +69,7 @@ func startCluster(ctx context.Context, t *testing.T) *cluster {
 // objects and its full member list. It fails the test if Traefik's log shows a panic.
 func startProxy(ctx context.Context, t *testing.T, a stack.App) *stack.Traefik {
 	t.Helper()
-	traefik, err := stack.StartTraefik(ctx, stack.TraefikOptions{Dir: t.TempDir(), Provider: stack.ProviderConfig(a)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		traefik.Stop()
-		// the provider's health panic threshold is no Go panic
-		log := strings.ReplaceAll(strings.ToLower(traefik.Log()), "panicthreshold", "")
-		if strings.Contains(log, "panic") {
-			t.Errorf("Traefik's log %s shows a panic:\n%s", traefik.LogPath, traefik.Trouble())
-		}
-		if t.Failed() {
-			t.Logf("the end of Traefik's log %s:\n%s", traefik.LogPath, traefik.LogTail(30))
-		}
-	})
+	traefik := stack.TraefikForTest(t, stack.TraefikOptions{Provider: stack.ProviderConfig(a)})
 	router, service, middleware := stack.Objects(app)
 	for kind, name := range map[string]string{stack.Routers: router, stack.Services: service, stack.Middlewares: middleware} {
 		if err := traefik.API.WaitEnabled(ctx, kind, name); err != nil {

@@ -35,17 +35,12 @@ func TestStatusShowsWhatTraefikRoutesBy(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer replicas.Close()
-	traefik, err := stack.StartTraefik(t.Context(), stack.TraefikOptions{
-		Dir: t.TempDir(),
+	traefik := stack.TraefikForTest(t, stack.TraefikOptions{
 		Provider: stack.ProviderConfig(stack.App{Name: "pos", Static: replicas.StaticServers(), Extra: map[string]any{
 			"healthCheck": map[string]any{"path": "/healthz", "interval": "250ms", "timeout": "1s", "fails": 1, "passes": 1},
 		}}),
 		Plugins: stack.InstallPlugins,
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer traefik.Stop()
 	_, _, middleware := stack.Objects("pos")
 	all := []string{"pos-pos-0", "pos-pos-1", "pos-pos-2"}
 	if err := traefik.API.WaitMembers(t.Context(), middleware, all); err != nil {

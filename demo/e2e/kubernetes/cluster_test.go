@@ -40,7 +40,7 @@ type cluster struct {
 	pods     []pod         // the EndpointSlice as last written
 	ingress  *fleet.Client // through the IngressRoute
 	gateway  *fleet.Client // through the HTTPRoute
-	traefik  *traefikProcess
+	traefik  *stack.Traefik
 	tokenDir string
 }
 
@@ -89,7 +89,7 @@ func newCluster(t *testing.T) *cluster {
 	}
 	t.Logf("Traefik %s runs the chart's %d args; the test changed only these:\n  %s",
 		stack.TraefikVersion(), len(traefikArgs(t, rendered)), strings.Join(changes, "\n  "))
-	c.traefik = startTraefik(t, args, "127.0.0.1:"+ports["traefik"])
+	c.traefik = startChartTraefik(t, args, "http://127.0.0.1:"+ports["traefik"]+"/ping")
 	web := "http://127.0.0.1:" + webPort
 	c.ingress, c.gateway = hostClient(web, ingressHost), hostClient(web, gatewayHost)
 	c.waitRouted(t, c.ingress, "IngressRoute")
@@ -178,4 +178,21 @@ func (c *cluster) waitRouted(t *testing.T, client *fleet.Client, route string) {
 		time.Sleep(200 * time.Millisecond)
 	}
 	t.Fatalf("%s did not route within %v: %s", route, routeTimeout, last)
+}
+
+// startChartTraefik runs Traefik with the chart's arguments from a folder that holds
+// both plugins under plugins-local, as the chart's volumes lay them out, and waits
+// until pingURL answers.
+func startChartTraefik(t *testing.T, args []string, pingURL string) *stack.Traefik {
+	t.Helper()
+	dir := t.TempDir()
+	if err := stack.InstallPlugins(dir); err != nil {
+		t.Fatal(err)
+	}
+	traefik, err := stack.StartTraefikArgs(t.Context(), dir, args, pingURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	traefik.StopAtEnd(t)
+	return traefik
 }

@@ -39,7 +39,7 @@ func (c *cluster) testRBAC(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	traefik, err := stack.StartTraefik(ctx, stack.TraefikOptions{Dir: t.TempDir(), LogLevel: "INFO", Provider: map[string]any{
+	traefik := stack.TraefikForTest(t, stack.TraefikOptions{LogLevel: "INFO", Provider: map[string]any{
 		"middlewarePlugin": stack.MiddlewareAlias,
 		"apps": []any{map[string]any{
 			"name": "pos", "deviceAffinityPrefixes": []string{"/api/appId/pos/deviceId"},
@@ -47,10 +47,6 @@ func (c *cluster) testRBAC(t *testing.T) {
 				"endpoint": c.server.Endpoint, "tokenFile": tokenFile, "certAuthFilePath": c.server.CAFile},
 		}},
 	}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer traefik.Stop()
 	// The provider quotes the API server's Status body, JSON escapes included.
 	logged := func() string { return strings.ReplaceAll(traefik.Log(), `\"`, `"`) }
 	deadline := time.Now().Add(20 * time.Second)

@@ -58,22 +58,22 @@ func testSearchListFailures(t *testing.T) {
 		for _, runtime := range runtimes {
 			t.Run(test.name+"/"+runtime, func(t *testing.T) {
 				srvName := dns.Fqdn(test.srvName)
-				server := startDNSAt(t, "127.0.0.1:53")
-				server.set(t, srvName, srvName+" 1 IN SRV 0 1 8080 pos-0.pos.example.", srvName+" 1 IN SRV 0 1 8081 pos-1.pos.example.")
-				server.set(t, "pos-0.pos.example.", "pos-0.pos.example. 1 IN A 127.0.0.10")
-				server.set(t, "pos-1.pos.example.", "pos-1.pos.example. 1 IN A 127.0.0.11")
+				server := startDNS(t, "127.0.0.1:53")
+				setRecords(t, server, srvName, srvName+" 1 IN SRV 0 1 8080 pos-0.pos.example.", srvName+" 1 IN SRV 0 1 8081 pos-1.pos.example.")
+				setRecords(t, server, "pos-0.pos.example.", "pos-0.pos.example. 1 IN A 127.0.0.10")
+				setRecords(t, server, "pos-1.pos.example.", "pos-1.pos.example. 1 IN A 127.0.0.11")
 				dnsOptions := map[string]any{"name": test.srvName, "interval": "200ms"} // no resolver: the system one
 				r := start(t, newProvider(t, runtime, map[string]any{"apps": []any{map[string]any{"name": "pos", "dns": dnsOptions}}}))
 				r.waitMembers(t, "pos", want, 10*time.Second)
 
-				server.setServfailFor(test.failing)
-				polls := server.queries(srvName)
+				server.SetServfailFor(test.failing)
+				polls := server.Queries(srvName)
 				r.expectQuiet(t, 2*time.Second) // no configuration at all, so no empty one
-				if n := server.queries(srvName) - polls; n < 3 {
+				if n := server.Queries(srvName) - polls; n < 3 {
 					t.Fatalf("%d lookups of %s during the SERVFAIL; the provider stopped polling", n, srvName)
 				}
 				for _, suffix := range searchList {
-					if expansion := strings.TrimSuffix(srvName, ".") + "." + suffix + "."; server.queries(expansion) != 0 {
+					if expansion := strings.TrimSuffix(srvName, ".") + "." + suffix + "."; server.Queries(expansion) != 0 {
 						t.Fatalf("the provider looked up %s: names must be looked up rooted", expansion)
 					}
 				}
@@ -86,11 +86,11 @@ func testSearchListFailures(t *testing.T) {
 					}
 					t.Logf("unrooted non-strict lookup during the SERVFAIL: %v", err)
 				} else {
-					t.Logf("%d lookups of %s (without a resolver, Traefik resolves SRV targets itself)", server.queries(test.failing), test.failing)
+					t.Logf("%d lookups of %s (without a resolver, Traefik resolves SRV targets itself)", server.Queries(test.failing), test.failing)
 				}
 
-				server.setServfailFor("")
-				server.set(t, srvName) // authoritative NXDOMAIN: now the list empties
+				server.SetServfailFor("")
+				setRecords(t, server, srvName) // authoritative NXDOMAIN: now the list empties
 				r.waitMembers(t, "pos", "", 5*time.Second)
 			})
 		}

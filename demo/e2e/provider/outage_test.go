@@ -56,7 +56,7 @@ func TestAPIServerOutageUnderTraffic(t *testing.T) {
 
 	f := newKubeFixture(t)
 	f.apply(t, kubeapi.EndpointSlice("pos-x7k2p", "pos", "http", 8080, ready...))
-	traefik := startTraefikWeb(t, map[string]any{
+	traefik := startTraefik(t, 0, map[string]any{
 		"name": "pos",
 		"kubernetes": map[string]any{
 			"namespace": f.namespace, "service": "pos", "port": "http",
@@ -183,26 +183,6 @@ func buildCommerce(t *testing.T) string {
 		t.Fatalf("build commerce: %v\n%s", err, out)
 	}
 	return binary
-}
-
-// startTraefikWeb is startTraefik that also returns the web entry point.
-func startTraefikWeb(t *testing.T, apps ...any) *stack.Traefik {
-	t.Helper()
-	traefik, err := stack.StartTraefik(t.Context(), stack.TraefikOptions{
-		Dir:      t.TempDir(),
-		Provider: map[string]any{"middlewarePlugin": stack.MiddlewareAlias, "apps": apps},
-		LogLevel: "ERROR",
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		traefik.Stop()
-		if t.Failed() {
-			t.Logf("Traefik's log:\n%s", traefik.LogTail(40))
-		}
-	})
-	return traefik
 }
 
 // waitMembersFor polls Traefik's members every 20 ms until they are want.

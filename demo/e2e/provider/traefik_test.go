@@ -14,25 +14,14 @@ import (
 
 // startTraefik runs Traefik with both plugins loaded from the working tree and the
 // provider configured with apps, with the given providersThrottleDuration (0 for
-// Traefik's default, 2s). It returns Traefik's API.
-func startTraefik(t *testing.T, throttle time.Duration, apps ...any) *stack.API {
+// Traefik's default, 2s).
+func startTraefik(t *testing.T, throttle time.Duration, apps ...any) *stack.Traefik {
 	t.Helper()
-	traefik, err := stack.StartTraefik(t.Context(), stack.TraefikOptions{
-		Dir:      t.TempDir(),
+	return stack.TraefikForTest(t, stack.TraefikOptions{
 		Provider: map[string]any{"middlewarePlugin": stack.MiddlewareAlias, "apps": apps},
 		LogLevel: "ERROR",
 		Throttle: throttle,
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		traefik.Stop()
-		if t.Failed() {
-			t.Logf("Traefik's log:\n%s", traefik.LogTail(40))
-		}
-	})
-	return traefik.API
 }
 
 // traefikMembers reads the members of the app's affinity middleware from Traefik's
@@ -63,16 +52,11 @@ func traefikMembers(api *stack.API, app string) string {
 // waitTraefik polls Traefik's API until the app's members are want.
 func waitTraefik(t *testing.T, api *stack.API, app, want string, timeout time.Duration) time.Time {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	last := ""
-	for time.Now().Before(deadline) {
-		if last = traefikMembers(api, app); last == want {
-			return time.Now()
-		}
-		time.Sleep(20 * time.Millisecond)
+	at, ok := waitMembersFor(api, app, want, timeout)
+	if !ok {
+		t.Fatalf("Traefik's %s after %v: %q, want %q", app, timeout, traefikMembers(api, app), want)
 	}
-	t.Fatalf("Traefik's %s after %v: %q, want %q", app, timeout, last, want)
-	return time.Time{}
+	return at
 }
 
 // TestTraefikFollowsEndpointSlices runs the provider inside Traefik v3.6.12 against the
@@ -97,7 +81,7 @@ func TestTraefikFollowsEndpointSlices(t *testing.T) {
 					"endpoint": f.server.Endpoint, "tokenFile": f.tokenFile, "certAuthFilePath": f.server.CAFile,
 				},
 				"deviceAffinityPrefixes": []string{"/api/appId/pos/deviceId"},
-			})
+			}).API
 			both := "members=pos-pos-0,pos-pos-1 children=pos-pos-0,pos-pos-1"
 			one := "members=pos-pos-0 children=pos-pos-0"
 			waitTraefik(t, api, "pos", both, 60*time.Second)

@@ -32,7 +32,7 @@ func TestTraefikMetricsAndAccessLogShowMembers(t *testing.T) {
 	defer replicas.Close()
 	dir := t.TempDir()
 	accessLog := filepath.Join(dir, "access.json")
-	traefik, err := stack.StartTraefik(t.Context(), stack.TraefikOptions{
+	traefik := stack.TraefikForTest(t, stack.TraefikOptions{
 		Dir:      dir,
 		Provider: stack.ProviderConfig(stack.App{Name: "pos", Static: replicas.StaticServers()}),
 		Plugins:  stack.InstallPlugins,
@@ -42,10 +42,6 @@ func TestTraefikMetricsAndAccessLogShowMembers(t *testing.T) {
 				"fields": map[string]any{"headers": map[string]any{"defaultMode": "drop", "names": map[string]any{"X-Store-Affinity": "keep"}}}},
 		},
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer traefik.Stop()
 	_, _, middleware := stack.Objects("pos")
 	members := []string{"pos-pos-0", "pos-pos-1", "pos-pos-2"}
 	if err := traefik.API.WaitMembers(t.Context(), middleware, members); err != nil {

@@ -16,14 +16,11 @@ import (
 // rebalanceGrace is the middleware's grace period in the rebalancing scenario.
 const rebalanceGrace = 2 * time.Second
 
-// TestScalingMovesFewStoresAndKeepsDevicesTogether scales 3 -> 4 -> 3 replicas by
-// changing the DNS records the provider's discovery reads, while 200 stores hold a POS
-// and a CX WebSocket each and make REST calls. On each change only the stores whose
-// rendezvous owner changed move; their WebSockets close after rebalanceGrace and both
-// devices reconnect to the new owner; the other stores' WebSockets stay open; and no
-// store is split once rebalanceGrace plus 5 s have passed. Scaling back returns every
-// store to its first replica.
-func TestScalingMovesFewStoresAndKeepsDevicesTogether(t *testing.T) {
+// startScalable starts four replicas, on hosts of their own, and a Traefik whose
+// provider finds them through DNS records the test changes: the first three at the
+// start. extra are more middleware options.
+func startScalable(t *testing.T, extra map[string]any) ([]string, *stack.DNS, *env) {
+	t.Helper()
 	hosts := []string{"127.0.0.2", "127.0.0.3", "127.0.0.4", "127.0.0.5"}
 	replicas, port, err := stack.StartReplicasOnHosts(hosts...)
 	if err != nil {
@@ -33,7 +30,7 @@ func TestScalingMovesFewStoresAndKeepsDevicesTogether(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer dns.Close()
+	t.Cleanup(func() { _ = dns.Close() })
 	dns.SetA("pos.test", hosts[:3]...)
 	e := start(t, setup{
 		started: replicas,
@@ -41,9 +38,22 @@ func TestScalingMovesFewStoresAndKeepsDevicesTogether(t *testing.T) {
 		app: stack.App{
 			DNS:            map[string]any{"name": "pos.test", "port": strconv.Itoa(port), "interval": "250ms", "resolver": dns.Addr},
 			RebalanceGrace: rebalanceGrace.String(),
+			Extra:          extra,
 		},
 		throttle: 500 * time.Millisecond,
 	})
+	return hosts, dns, e
+}
+
+// TestScalingMovesFewStoresAndKeepsDevicesTogether scales 3 -> 4 -> 3 replicas by
+// changing the DNS records the provider's discovery reads, while 200 stores hold a POS
+// and a CX WebSocket each and make REST calls. On each change only the stores whose
+// rendezvous owner changed move; their WebSockets close after rebalanceGrace and both
+// devices reconnect to the new owner; the other stores' WebSockets stay open; and no
+// store is split once rebalanceGrace plus 5 s have passed. Scaling back returns every
+// store to its first replica.
+func TestScalingMovesFewStoresAndKeepsDevicesTogether(t *testing.T) {
+	hosts, dns, e := startScalable(t, nil)
 	stores := fleet.StoreIDs(200)
 	f := e.client.Connect(e.ctx, stores)
 	defer f.Close()

@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"strings"
 	"testing"
 	"time"
 
@@ -82,22 +81,11 @@ func start(t *testing.T, s setup) *env {
 // for its objects. It fails the test if Traefik's log shows a panic.
 func (e *env) startTraefik(t *testing.T, a stack.App, throttle time.Duration) *stack.Traefik {
 	t.Helper()
-	traefik, err := stack.StartTraefik(e.ctx, stack.TraefikOptions{
-		Dir:      t.TempDir(),
+	traefik := stack.TraefikForTest(t, stack.TraefikOptions{
 		Provider: stack.ProviderConfig(a),
 		Throttle: throttle,
 		Plugins:  installPlugins,
 		Debug:    e.debug,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		traefik.Stop()
-		checkNoPanic(t, traefik)
-		if t.Failed() {
-			t.Logf("the end of Traefik's log:\n%s", traefik.LogTail(40))
-		}
 	})
 	router, service, middleware := stack.Objects(app)
 	for kind, name := range map[string]string{stack.Routers: router, stack.Services: service, stack.Middlewares: middleware} {
@@ -111,9 +99,7 @@ func (e *env) startTraefik(t *testing.T, a stack.App, throttle time.Duration) *s
 // checkNoPanic fails the test when Traefik's log shows a panic.
 func checkNoPanic(t *testing.T, traefik *stack.Traefik) {
 	t.Helper()
-	// The provider's health check logs "below panicThreshold", which is no panic.
-	log := strings.ReplaceAll(strings.ToLower(traefik.Log()), "panicthreshold", "")
-	if strings.Contains(log, "panic") {
+	if traefik.Panicked() {
 		t.Errorf("Traefik's log %s shows a panic:\n%s", traefik.LogPath, traefik.Trouble())
 	}
 }

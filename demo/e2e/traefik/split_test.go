@@ -46,21 +46,13 @@ func TestSplitRoutersAnswerAsOneRouter(t *testing.T) {
 	t.Cleanup(replicas.Close)
 	splitSources.Static = replicas.StaticServers()
 	router, service, middleware := stack.Objects(app)
-	traefik, err := stack.StartTraefik(t.Context(), stack.TraefikOptions{
-		Dir:         t.TempDir(),
+	traefik := stack.TraefikForTest(t, stack.TraefikOptions{
 		Provider:    stack.ProviderConfig(splitSources),
 		Plugins:     installPlugins,
 		EntryPoints: []string{"one"},
 		Dynamic: map[string]any{"http": map[string]any{"routers": map[string]any{"one": map[string]any{
 			"entryPoints": []string{"one"}, "rule": "PathPrefix(`/`)", "service": service, "middlewares": []string{middleware},
 		}}}},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		traefik.Stop()
-		checkNoPanic(t, traefik)
 	})
 	stateless := provider.RoundRobinService(app) + stack.ProviderObjectAt
 	for kind, name := range map[string]string{stack.Routers: router, stack.Services: stateless, stack.Middlewares: provider.StripMiddleware(app) + stack.ProviderObjectAt} {

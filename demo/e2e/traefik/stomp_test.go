@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -86,27 +85,7 @@ func TestStompSessionsMeetOnTheirStoresMember(t *testing.T) {
 // with 1012 after the grace and reconnect together on the new owner; the others stay
 // open; and no store is split once the grace plus 5 s have passed.
 func TestStompScalingMovesStoresTogether(t *testing.T) {
-	hosts := []string{"127.0.0.2", "127.0.0.3", "127.0.0.4", "127.0.0.5"}
-	replicas, port, err := stack.StartReplicasOnHosts(hosts...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dns, err := stack.StartDNS()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer dns.Close()
-	dns.SetA("pos.test", hosts[:3]...)
-	e := start(t, setup{
-		started: replicas,
-		members: hosts[:3],
-		app: stack.App{
-			DNS:            map[string]any{"name": "pos.test", "port": strconv.Itoa(port), "interval": "250ms", "resolver": dns.Addr},
-			RebalanceGrace: rebalanceGrace.String(),
-			Extra:          stompApp.Extra,
-		},
-		throttle: 500 * time.Millisecond,
-	})
+	hosts, dns, e := startScalable(t, stompApp.Extra)
 	stores := fleet.StoreIDs(100)
 	clients := startStomp(t, e, openPOS(stores))
 	before := placement(t, stores, hosts[:3], hashing.StrategyRendezvous)

@@ -58,8 +58,7 @@ func TestMiddlewareTestDataLoads(t *testing.T) {
 		"services": children,
 		"sticky":   map[string]any{"cookie": map[string]any{"name": testData["stickyCookie"], "httpOnly": true}},
 	}}
-	traefik, err := stack.StartTraefik(t.Context(), stack.TraefikOptions{
-		Dir:     t.TempDir(),
+	traefik := stack.TraefikForTest(t, stack.TraefikOptions{
 		Plugins: installPlugins,
 		Dynamic: map[string]any{"http": map[string]any{
 			"routers":     map[string]any{"pos": map[string]any{"rule": "PathPrefix(`/`)", "service": "pos", "middlewares": []string{"testdata"}, "entryPoints": []string{"web"}}},
@@ -67,10 +66,6 @@ func TestMiddlewareTestDataLoads(t *testing.T) {
 			"middlewares": map[string]any{"testdata": map[string]any{"plugin": map[string]any{stack.MiddlewareAlias: testData}}},
 		}},
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { traefik.Stop(); checkNoPanic(t, traefik) }()
 	if err := traefik.API.WaitEnabled(t.Context(), stack.Middlewares, "testdata@file"); err != nil {
 		t.Fatalf("%v\n%s", err, traefik.Trouble())
 	}
@@ -115,11 +110,7 @@ func TestMiddlewareTestDataLoads(t *testing.T) {
 // manifest's testData and waits for the emitted router, service and middleware.
 func TestProviderTestDataLoads(t *testing.T) {
 	testData := manifestTestData(t, "provider")
-	traefik, err := stack.StartTraefik(t.Context(), stack.TraefikOptions{Dir: t.TempDir(), Plugins: installPlugins, Provider: testData})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { traefik.Stop(); checkNoPanic(t, traefik) }()
+	traefik := stack.TraefikForTest(t, stack.TraefikOptions{Plugins: installPlugins, Provider: testData})
 	router, service, middleware := stack.Objects("pos")
 	for kind, name := range map[string]string{stack.Routers: router, stack.Services: service, stack.Middlewares: middleware} {
 		if err := traefik.API.WaitEnabled(t.Context(), kind, name); err != nil {

@@ -6,89 +6,55 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"syscall"
 	"time"
 )
 
-// BuildCommerce builds the demo's commerce command into dir and returns the binary's
-// path, so that a test can run replicas as processes of their own and kill them.
-func BuildCommerce(dir string) (string, error) {
-	binary := filepath.Join(dir, "commerce")
-	cmd := exec.Command("go", "build", "-o", binary, "./cmd/commerce")
-	cmd.Dir = filepath.Join(RepoRoot(), "demo")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("go build ./cmd/commerce: %w\n%s", err, out)
-	}
-	return binary, nil
-}
-
-// ReplicaProcess is one demo Commerce replica run as its own process
-// (`commerce serve <name>=<addr>`), in its own process group, stopped by its PID.
-type ReplicaProcess struct {
-	Name string
-	Addr string // host:port
+// process is a server command run in its own process group and stopped by its PID.
+type process struct {
 	cmd  *exec.Cmd
 	done chan struct{}
+	err  error // the command's exit, once done is closed
 }
 
-// StartReplicaProcess starts binary (see BuildCommerce) serving one replica named name
-// on addr, appends its output to logPath, and returns once its /healthz answers.
-func StartReplicaProcess(ctx context.Context, binary, name, addr, logPath string) (*ReplicaProcess, error) {
+// startProcess starts cmd with its output appended to logPath.
+func startProcess(cmd *exec.Cmd, logPath string) (*process, error) {
 	logFile, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return nil, err
 	}
 	defer logFile.Close()
-	p := &ReplicaProcess{Name: name, Addr: addr, done: make(chan struct{})}
-	p.cmd = exec.Command(binary, "serve", name+"="+addr)
-	p.cmd.Stdout, p.cmd.Stderr = logFile, logFile
-	p.cmd.SysProcAttr = serverProcAttr()
-	if err := p.cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start replica %s: %w", name, err)
+	cmd.Stdout, cmd.Stderr = logFile, logFile
+	cmd.SysProcAttr = serverProcAttr()
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start %s: %w", cmd.Path, err)
 	}
+	p := &process{cmd: cmd, done: make(chan struct{})}
 	go func() {
-		_ = p.cmd.Wait()
+		p.err = cmd.Wait()
 		close(p.done)
 	}()
-	client := &http.Client{Timeout: time.Second}
-	err = Poll(ctx, 10*time.Second, func(ctx context.Context) error {
-		select {
-		case <-p.done:
-			return fmt.Errorf("replica %s exited (log %s)", name, logPath)
-		default:
-		}
-		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, p.URL()+"/healthz", nil)
-		resp, err := client.Do(req)
-		if err != nil {
-			return err
-		}
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			return fmt.Errorf("replica %s /healthz: %s", name, resp.Status)
-		}
-		return nil
-	})
-	if err != nil {
-		p.Stop(syscall.SIGKILL)
-		return nil, err
-	}
 	return p, nil
 }
 
-// URL returns the replica's base URL.
-func (p *ReplicaProcess) URL() string { return "http://" + p.Addr }
-
 // PID returns the process ID.
-func (p *ReplicaProcess) PID() int { return p.cmd.Process.Pid }
+func (p *process) PID() int { return p.cmd.Process.Pid }
 
-// Stop sends sig (SIGTERM for a graceful stop, SIGKILL for a crash) to the process by
-// its PID and waits until it has exited, sending SIGKILL after 5 seconds.
-func (p *ReplicaProcess) Stop(sig syscall.Signal) {
+// Exited reports whether the process has ended.
+func (p *process) Exited() bool {
 	select {
 	case <-p.done:
-		return
+		return true
 	default:
+		return false
+	}
+}
+
+// signal sends sig to the process by its PID and waits until it has exited, sending
+// SIGKILL after 5 seconds.
+func (p *process) signal(sig syscall.Signal) {
+	if p.Exited() {
+		return
 	}
 	_ = syscall.Kill(p.PID(), sig)
 	select {
@@ -97,4 +63,35 @@ func (p *ReplicaProcess) Stop(sig syscall.Signal) {
 		_ = syscall.Kill(p.PID(), syscall.SIGKILL)
 		<-p.done
 	}
+}
+
+// waitReady polls url until it answers 200 OK, for up to timeout, giving up at once
+// when the process exits.
+func (p *process) waitReady(ctx context.Context, url string, timeout time.Duration) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		select {
+		case <-p.done:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	client := &http.Client{Timeout: time.Second}
+	err := Poll(ctx, timeout, func(ctx context.Context) error {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+		resp, err := client.Do(req)
+		if err != nil {
+			return err
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("%s: %s", url, resp.Status)
+		}
+		return nil
+	})
+	if err != nil && p.Exited() {
+		return fmt.Errorf("%s exited before %s answered: %v", p.cmd.Path, url, p.err)
+	}
+	return err
 }

@@ -3,6 +3,7 @@ package stack
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -52,19 +53,14 @@ type Traefik struct {
 	// LogPath is the file that holds Traefik's stdout and stderr.
 	LogPath string
 
-	cmd  *exec.Cmd
-	done chan struct{}
-	err  error
+	*process
 }
 
 // StartTraefik writes the static configuration, installs the plugins and starts
-// Traefik from opts.Dir. It returns once Traefik's API answers; use the API's Wait
-// methods to wait for the routers and services a test needs.
+// Traefik from opts.Dir on free loopback ports. It returns once Traefik's API answers;
+// use the API's Wait methods to wait for the routers and services a test needs. A port
+// taken between FreeAddr and Traefik's bind is retried on fresh ports.
 func StartTraefik(ctx context.Context, opts TraefikOptions) (*Traefik, error) {
-	path, err := TraefikBinary()
-	if err != nil {
-		return nil, err
-	}
 	install := opts.Plugins
 	if install == nil {
 		install = InstallPlugins
@@ -72,23 +68,28 @@ func StartTraefik(ctx context.Context, opts TraefikOptions) (*Traefik, error) {
 	if err := install(opts.Dir); err != nil {
 		return nil, err
 	}
-	web, err := FreeAddr()
-	if err != nil {
-		return nil, err
+	for attempt := 1; ; attempt++ {
+		t, err := startOnFreePorts(ctx, opts)
+		if err == nil || attempt == 3 || !errors.Is(err, errPortTaken) {
+			return t, err
+		}
 	}
-	api, err := FreeAddr()
-	if err != nil {
-		return nil, err
-	}
-	urls := map[string]string{}
-	for _, name := range opts.EntryPoints {
+}
+
+// errPortTaken is Traefik's exit because another process bound one of its ports.
+var errPortTaken = errors.New("a port Traefik was given is taken")
+
+func startOnFreePorts(ctx context.Context, opts TraefikOptions) (*Traefik, error) {
+	names := append([]string{"web", "traefik"}, opts.EntryPoints...)
+	addrs := map[string]string{}
+	for _, name := range names {
 		addr, err := FreeAddr()
 		if err != nil {
 			return nil, err
 		}
-		urls[name] = addr
+		addrs[name] = addr
 	}
-	static, err := staticConfig(opts, web, api, urls)
+	static, err := staticConfig(opts, addrs)
 	if err != nil {
 		return nil, err
 	}
@@ -96,29 +97,40 @@ func StartTraefik(ctx context.Context, opts TraefikOptions) (*Traefik, error) {
 	if err := writeJSON(configPath, static); err != nil {
 		return nil, err
 	}
-	t := &Traefik{WebURL: "http://" + web, URLs: map[string]string{}, API: NewAPI("http://" + api), LogPath: filepath.Join(opts.Dir, "traefik.log"), done: make(chan struct{})}
-	for name, addr := range urls {
-		t.URLs[name] = "http://" + addr
-	}
-	logFile, err := os.Create(t.LogPath)
+	apiURL := "http://" + addrs["traefik"]
+	t, err := StartTraefikArgs(ctx, opts.Dir, []string{"--configFile=" + configPath}, apiURL+"/api/version")
 	if err != nil {
 		return nil, err
 	}
-	defer logFile.Close()
-	t.cmd = exec.Command(path, "--configFile="+configPath)
-	t.cmd.Dir = opts.Dir
-	t.cmd.Stdout = logFile
-	t.cmd.Stderr = logFile
-	t.cmd.SysProcAttr = serverProcAttr()
-	if err := t.cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start Traefik: %w", err)
+	t.WebURL, t.API = "http://"+addrs["web"], NewAPI(apiURL)
+	for _, name := range opts.EntryPoints {
+		t.URLs[name] = "http://" + addrs[name]
 	}
-	go func() {
-		t.err = t.cmd.Wait()
-		close(t.done)
-	}()
-	if err := t.waitAPI(ctx); err != nil {
+	return t, nil
+}
+
+// StartTraefikArgs runs the Traefik binary with args from dir, where the plugins must
+// already be installed, and returns once readyURL answers 200 OK. Traefik's output goes
+// to dir/traefik.log.
+func StartTraefikArgs(ctx context.Context, dir string, args []string, readyURL string) (*Traefik, error) {
+	path, err := TraefikBinary()
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(path, args...)
+	cmd.Dir = dir
+	t := &Traefik{URLs: map[string]string{}, LogPath: filepath.Join(dir, "traefik.log")}
+	if err := os.Remove(t.LogPath); err != nil && !os.IsNotExist(err) {
+		return nil, err
+	}
+	if t.process, err = startProcess(cmd, t.LogPath); err != nil {
+		return nil, err
+	}
+	if err := t.waitReady(ctx, readyURL, 60*time.Second); err != nil {
 		t.Stop()
+		if strings.Contains(t.Log(), "address already in use") {
+			err = fmt.Errorf("%w: %w", errPortTaken, err)
+		}
 		return nil, fmt.Errorf("%w; log %s:\n%s", err, t.LogPath, t.Trouble())
 	}
 	return t, nil
@@ -126,7 +138,7 @@ func StartTraefik(ctx context.Context, opts TraefikOptions) (*Traefik, error) {
 
 // staticConfig returns Traefik's static configuration. It is written as JSON, which
 // Traefik's YAML loader reads.
-func staticConfig(opts TraefikOptions, web, api string, more map[string]string) (map[string]any, error) {
+func staticConfig(opts TraefikOptions, addrs map[string]string) (map[string]any, error) {
 	level := opts.LogLevel
 	if level == "" {
 		level = os.Getenv("TRAEFIK_LOG_LEVEL")
@@ -158,11 +170,8 @@ func staticConfig(opts TraefikOptions, web, api string, more map[string]string) 
 		localPlugins[MiddlewareAlias] = map[string]any{"moduleName": MiddlewareModule}
 		localPlugins[ProviderAlias] = map[string]any{"moduleName": ProviderModule}
 	}
-	entryPoints := map[string]any{
-		"web":     map[string]any{"address": web, "transport": map[string]any{"lifeCycle": lifeCycle}},
-		"traefik": map[string]any{"address": api, "transport": map[string]any{"lifeCycle": lifeCycle}},
-	}
-	for name, addr := range more {
+	entryPoints := map[string]any{}
+	for name, addr := range addrs {
 		entryPoints[name] = map[string]any{"address": addr, "transport": map[string]any{"lifeCycle": lifeCycle}}
 	}
 	static := map[string]any{
@@ -182,49 +191,8 @@ func staticConfig(opts TraefikOptions, web, api string, more map[string]string) 
 	return static, nil
 }
 
-func (t *Traefik) waitAPI(ctx context.Context) error {
-	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
-	defer cancel()
-	for {
-		if _, err := t.API.Version(ctx); err == nil {
-			return nil
-		}
-		select {
-		case <-t.done:
-			return fmt.Errorf("traefik exited before its API answered: %v", t.err)
-		case <-ctx.Done():
-			return fmt.Errorf("traefik API at %s: %w", t.API.BaseURL, ctx.Err())
-		case <-time.After(100 * time.Millisecond):
-		}
-	}
-}
-
-// PID returns the process ID.
-func (t *Traefik) PID() int { return t.cmd.Process.Pid }
-
-// Exited reports whether the process has ended.
-func (t *Traefik) Exited() bool {
-	select {
-	case <-t.done:
-		return true
-	default:
-		return false
-	}
-}
-
 // Stop ends the process by its PID: SIGTERM, then SIGKILL after 5 seconds.
-func (t *Traefik) Stop() {
-	if t.Exited() {
-		return
-	}
-	_ = syscall.Kill(t.PID(), syscall.SIGTERM)
-	select {
-	case <-t.done:
-	case <-time.After(5 * time.Second):
-		_ = syscall.Kill(t.PID(), syscall.SIGKILL)
-		<-t.done
-	}
-}
+func (t *Traefik) Stop() { t.signal(syscall.SIGTERM) }
 
 // Log returns Traefik's whole log.
 func (t *Traefik) Log() string {
