@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
-	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -44,24 +43,11 @@ func TestHealthCheckRemovesFailingMembersAndRestoresRecoveredOnes(t *testing.T) 
 	h.app = "pos"
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	reports := make(chan string, 100)
-	go h.run(ctx, func(members []member) {
-		var names []string
-		for _, m := range members {
-			names = append(names, m.Name)
-		}
-		reports <- strings.Join(names, ",")
-	})
+	reports, report := memberReports()
+	go h.run(ctx, report)
 	expect := func(want string) {
 		t.Helper()
-		select {
-		case got := <-reports:
-			if got != want {
-				t.Fatalf("healthy members %q, want %q", got, want)
-			}
-		case <-time.After(3 * time.Second):
-			t.Fatalf("no report of %q within 3s", want)
-		}
+		expectReport(t, reports, want, 3*time.Second)
 	}
 	expect("a,b") // c fails its first probe, so it never joins
 	b.down.Store(true)

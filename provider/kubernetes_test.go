@@ -156,23 +156,10 @@ func TestKubernetesWatchResumesAndRelistsOnGone(t *testing.T) {
 	src.minBackoff, src.maxBackoff = 10*time.Millisecond, 20*time.Millisecond
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	reports := make(chan string, 100)
-	go src.run(ctx, func(members []member) {
-		var names []string
-		for _, m := range sortMembers(members) {
-			names = append(names, m.Name)
-		}
-		reports <- strings.Join(names, ",")
-	})
+	reports, report := memberReports()
+	go src.run(ctx, report)
 	for _, want := range []string{"10.0.0.1", "10.0.0.1,10.0.0.2", "10.0.0.3", ""} {
-		select {
-		case got := <-reports:
-			if got != want {
-				t.Fatalf("reported %q, want %q", got, want)
-			}
-		case <-time.After(5 * time.Second):
-			t.Fatalf("no report of %q within 5s", want)
-		}
+		expectReport(t, reports, want, 5*time.Second)
 	}
 	cancel()
 	fake.mu.Lock()
@@ -225,17 +212,10 @@ func TestKubernetesSilentWatchIsRestartedFromItsResourceVersion(t *testing.T) {
 	src.client.watchIdle = 100 * time.Millisecond
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	reports := make(chan []member, 10)
-	go src.run(ctx, func(members []member) { reports <- members })
+	reports, report := memberReports()
+	go src.run(ctx, report)
 	for _, want := range []string{"10.0.0.1", "10.0.0.2"} {
-		select {
-		case got := <-reports:
-			if len(got) != 1 || got[0].Name != want {
-				t.Fatalf("reported %v, want %s", got, want)
-			}
-		case <-time.After(5 * time.Second):
-			t.Fatalf("no report of %s within 5s", want)
-		}
+		expectReport(t, reports, want, 5*time.Second)
 	}
 	cancel()
 	fake.mu.Lock()

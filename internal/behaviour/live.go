@@ -119,12 +119,8 @@ func storeNames(n int) []string {
 
 func testMovedStoresEnd(t *testing.T, build Builder) {
 	const grace = 300 * time.Millisecond
-	live := &liveRequests{ended: map[string]time.Time{}}
 	config := baseConfig()
-	config["rebalanceGrace"] = grace.String()
-	before := mustBuild(t, build, live, config, "live-move")
-	stores := storeNames(60)
-	live.open(before, stores)
+	live, stores := openLive(t, build, config, "live-move", grace.String(), 60)
 	defer live.closeAll()
 
 	scaled := append(append([]string{}, baseMembers...), "pos-3")

@@ -191,29 +191,9 @@ func testStompSessionsFollowTheirStore(t *testing.T, build Builder) {
 
 func testBadStompSessions(t *testing.T, build Builder) {
 	server := stompServer(t, build, stompConfig(), "stomp-bad", baseMembers)
-	for _, tc := range []struct {
-		name  string
-		first string
-		code  int
-		want  string
-	}{
-		{"not CONNECT", "SUBSCRIBE\nid:1\ndestination:/topic/x\n\n\x00", 1002, "not CONNECT"},
-		{"no device ID", wsclient.ConnectFrame(""), 1008, "no device ID"},
-		{"invalid device ID", wsclient.ConnectFrame("bad id!"), 1008, "device ID"},
-		{"two device IDs", wsclient.ConnectFrame("00123-001", "deviceId:00456-001"), 1008, "two different device IDs"},
-		{"past 16 KiB", strings.Repeat("x", 17<<10), 1009, "16 KiB"},
-	} {
-		s, err := wsclient.Dial(server.URL, stompPath, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := s.SendText(tc.first); err != nil {
-			t.Fatal(err)
-		}
-		end := s.ReadUntilClose()
-		s.Close()
-		if end.Code != tc.code || !strings.Contains(end.Reason, tc.want) || len(end.Frames) != 1 || !strings.HasPrefix(end.Frames[0], "ERROR\n") {
-			t.Errorf("%s: %v, want an ERROR frame, then close %d saying %q", tc.name, end, tc.code, tc.want)
+	for _, o := range BadStompOpenings {
+		if err := CheckBadStompOpening(server.URL, stompPath, o); err != nil {
+			t.Errorf("%s: %v", o.Name, err)
 		}
 	}
 	s, err := wsclient.Dial(server.URL, stompPath, map[string]string{"Sec-WebSocket-Protocol": "chat"})

@@ -62,6 +62,20 @@ func Dial(base, path string, headers map[string]string) (*Socket, error) {
 	return s, nil
 }
 
+// DialSession is Dial without more headers that fails unless the handshake is answered
+// 101 Switching Protocols.
+func DialSession(base, path string) (*Socket, error) {
+	s, err := Dial(base, path, nil)
+	if err != nil {
+		return nil, err
+	}
+	if s.Response.StatusCode != http.StatusSwitchingProtocols {
+		s.Close()
+		return nil, fmt.Errorf("handshake answered %d", s.Response.StatusCode)
+	}
+	return s, nil
+}
+
 // Send writes one masked, final frame of opcode with payload.
 func (s *Socket) Send(opcode byte, payload []byte) error { return s.SendFrame(true, opcode, payload) }
 

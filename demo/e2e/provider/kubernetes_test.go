@@ -86,14 +86,22 @@ func (f *kubeFixture) delete(t *testing.T, name string) {
 
 type endpoint = kubeapi.Endpoint
 
+// posA is the EndpointSlice pos-a of Service pos: pods pos-0, pos-1, … at 10.0.0.1,
+// 10.0.0.2, … on port 18080, ready as given.
+func posA(ready ...bool) *discoveryv1.EndpointSlice {
+	endpoints := make([]endpoint, len(ready))
+	for i, r := range ready {
+		endpoints[i] = endpoint{Pod: fmt.Sprintf("pos-%d", i), Address: fmt.Sprintf("10.0.0.%d", i+1), Ready: r}
+	}
+	return kubeapi.EndpointSlice("pos-a", "pos", "http", 18080, endpoints...)
+}
+
 func TestKubernetesMembersFollowEndpointSlices(t *testing.T) {
 	for _, runtime := range runtimes {
 		t.Run(runtime, func(t *testing.T) {
 			f := newKubeFixture(t)
 			// One slice per replica group, each with its own port, as slices of one Service may have.
-			f.apply(t, kubeapi.EndpointSlice("pos-a", "pos", "http", 18080,
-				endpoint{Pod: "pos-0", Address: "10.0.0.1", Ready: true},
-				endpoint{Pod: "pos-1", Address: "10.0.0.2", Ready: false}))
+			f.apply(t, posA(true, false))
 			f.apply(t, kubeapi.EndpointSlice("pos-b", "pos", "http", 18081,
 				endpoint{Pod: "pos-2", Address: "10.0.0.3", Ready: true}))
 			f.apply(t, kubeapi.EndpointSlice("other", "other", "http", 9999,
@@ -108,11 +116,9 @@ func TestKubernetesMembersFollowEndpointSlices(t *testing.T) {
 				want  string
 			}{
 				{
-					name: "not ready becomes ready",
-					apply: kubeapi.EndpointSlice("pos-a", "pos", "http", 18080,
-						endpoint{Pod: "pos-0", Address: "10.0.0.1", Ready: true},
-						endpoint{Pod: "pos-1", Address: "10.0.0.2", Ready: true}),
-					want: "pos-pos-0=http://10.0.0.1:18080,pos-pos-1=http://10.0.0.2:18080,pos-pos-2=http://10.0.0.3:18081",
+					name:  "not ready becomes ready",
+					apply: posA(true, true),
+					want:  "pos-pos-0=http://10.0.0.1:18080,pos-pos-1=http://10.0.0.2:18080,pos-pos-2=http://10.0.0.3:18081",
 				},
 				{
 					name: "terminating leaves",
@@ -165,8 +171,7 @@ func TestKubernetesKeepsMembersWhileAPIServerIsDown(t *testing.T) {
 	for _, runtime := range runtimes {
 		t.Run(runtime, func(t *testing.T) {
 			f := newKubeFixture(t)
-			f.apply(t, kubeapi.EndpointSlice("pos-a", "pos", "http", 18080,
-				endpoint{Pod: "pos-0", Address: "10.0.0.1", Ready: true}))
+			f.apply(t, posA(true))
 			r := start(t, newProvider(t, runtime, f.config()))
 			r.waitMembers(t, "pos", "pos-pos-0=http://10.0.0.1:18080", 10*time.Second)
 
@@ -183,9 +188,7 @@ func TestKubernetesKeepsMembersWhileAPIServerIsDown(t *testing.T) {
 			if err := f.server.StartAPIServer(); err != nil {
 				t.Fatal(err)
 			}
-			f.apply(t, kubeapi.EndpointSlice("pos-a", "pos", "http", 18080,
-				endpoint{Pod: "pos-0", Address: "10.0.0.1", Ready: true},
-				endpoint{Pod: "pos-1", Address: "10.0.0.2", Ready: true}))
+			f.apply(t, posA(true, true))
 			r.waitMembers(t, "pos", "pos-pos-0=http://10.0.0.1:18080,pos-pos-1=http://10.0.0.2:18080", 30*time.Second)
 		})
 	}
@@ -195,8 +198,7 @@ func TestKubernetesTokenFileIsReRead(t *testing.T) {
 	for _, runtime := range runtimes {
 		t.Run(runtime, func(t *testing.T) {
 			f := newKubeFixture(t)
-			f.apply(t, kubeapi.EndpointSlice("pos-a", "pos", "http", 18080,
-				endpoint{Pod: "pos-0", Address: "10.0.0.1", Ready: true}))
+			f.apply(t, posA(true))
 			f.writeToken(t, "expired-token")
 			r := start(t, newProvider(t, runtime, f.config()))
 			r.expectQuiet(t, time.Second) // 401: nothing to emit yet
@@ -212,9 +214,7 @@ func TestKubernetesChangeLatency(t *testing.T) {
 	for _, runtime := range runtimes {
 		t.Run(runtime, func(t *testing.T) {
 			f := newKubeFixture(t)
-			f.apply(t, kubeapi.EndpointSlice("pos-a", "pos", "http", 18080,
-				endpoint{Pod: "pos-0", Address: "10.0.0.1", Ready: true},
-				endpoint{Pod: "pos-1", Address: "10.0.0.2", Ready: true}))
+			f.apply(t, posA(true, true))
 			r := start(t, newProvider(t, runtime, f.config()))
 			both := "pos-pos-0=http://10.0.0.1:18080,pos-pos-1=http://10.0.0.2:18080"
 			r.waitMembers(t, "pos", both, 10*time.Second)
@@ -224,9 +224,7 @@ func TestKubernetesChangeLatency(t *testing.T) {
 				if i%2 == 1 {
 					want, ready = both, true
 				}
-				sent := f.apply(t, kubeapi.EndpointSlice("pos-a", "pos", "http", 18080,
-					endpoint{Pod: "pos-0", Address: "10.0.0.1", Ready: true},
-					endpoint{Pod: "pos-1", Address: "10.0.0.2", Ready: ready}))
+				sent := f.apply(t, posA(true, ready))
 				returned := time.Now()
 				e := r.waitMembers(t, "pos", want, 10*time.Second)
 				fromSent = append(fromSent, e.received.Sub(sent))

@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/storeaffinity/storeaffinity/demo/harness/kubeapi"
 	"github.com/storeaffinity/storeaffinity/demo/harness/stack"
 )
 
@@ -71,9 +70,7 @@ func TestTraefikFollowsEndpointSlices(t *testing.T) {
 		}
 		t.Run(name, func(t *testing.T) {
 			f := newKubeFixture(t)
-			f.apply(t, kubeapi.EndpointSlice("pos-a", "pos", "http", 18080,
-				endpoint{Pod: "pos-0", Address: "10.0.0.1", Ready: true},
-				endpoint{Pod: "pos-1", Address: "10.0.0.2", Ready: true}))
+			f.apply(t, posA(true, true))
 			api := startTraefik(t, throttle, map[string]any{
 				"name": "pos",
 				"kubernetes": map[string]any{
@@ -91,9 +88,7 @@ func TestTraefikFollowsEndpointSlices(t *testing.T) {
 				if i%2 == 1 {
 					want, ready = both, true
 				}
-				sent := f.apply(t, kubeapi.EndpointSlice("pos-a", "pos", "http", 18080,
-					endpoint{Pod: "pos-0", Address: "10.0.0.1", Ready: true},
-					endpoint{Pod: "pos-1", Address: "10.0.0.2", Ready: ready}))
+				sent := f.apply(t, posA(true, ready))
 				latencies = append(latencies, waitTraefik(t, api, "pos", want, 10*time.Second).Sub(sent))
 			}
 			sort.Slice(latencies, func(i, j int) bool { return latencies[i] < latencies[j] })

@@ -11,6 +11,7 @@ import (
 	"github.com/coder/websocket"
 	"github.com/storeaffinity/storeaffinity/demo/commerce"
 	"github.com/storeaffinity/storeaffinity/demo/harness/stack"
+	"github.com/storeaffinity/storeaffinity/internal/behaviour"
 	"github.com/storeaffinity/storeaffinity/internal/wsclient"
 )
 
@@ -41,35 +42,10 @@ func TestBadStompSessionsGetAClearEnd(t *testing.T) {
 			}
 		})
 	}
-	ended := []struct {
-		name  string
-		first string
-		code  int
-		want  string
-	}{
-		{"a first frame that is not CONNECT", "SUBSCRIBE\nid:1\ndestination:/topic/x\n\n\x00", 1002, "not CONNECT"},
-		{"a CONNECT without a device ID", wsclient.ConnectFrame(""), 1008, "no device ID"},
-		{"an invalid device ID", wsclient.ConnectFrame("bad id!"), 1008, "device ID"},
-		{"two device IDs", wsclient.ConnectFrame("00123-001", "deviceId:00456-001"), 1008, "two different device IDs"},
-		{"frames past 16 KiB", strings.Repeat("x", 17<<10), 1009, "16 KiB"},
-		{"CONNECT headers that never end within 16 KiB", "CONNECT\n" + strings.Repeat("h:v\n", 5000), 1009, "16 KiB"},
-	}
-	for _, tc := range ended {
-		t.Run(tc.name, func(t *testing.T) {
-			s, err := wsclient.Dial(e.traefik.WebURL, commerce.StompPath, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer s.Close()
-			if s.Response.StatusCode != http.StatusSwitchingProtocols {
-				t.Fatalf("handshake answered %d", s.Response.StatusCode)
-			}
-			if err := s.SendText(tc.first); err != nil {
-				t.Fatal(err)
-			}
-			end := s.ReadUntilClose()
-			if end.Code != tc.code || !strings.Contains(end.Reason, tc.want) || len(end.Frames) != 1 || !strings.HasPrefix(end.Frames[0], "ERROR\n") {
-				t.Errorf("%v, want an ERROR frame, then close %d saying %q", end, tc.code, tc.want)
+	for _, o := range behaviour.BadStompOpenings {
+		t.Run(o.Name, func(t *testing.T) {
+			if err := behaviour.CheckBadStompOpening(e.traefik.WebURL, commerce.StompPath, o); err != nil {
+				t.Error(err)
 			}
 		})
 	}
