@@ -2,11 +2,13 @@ package kubernetes
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"testing"
 	"time"
 
 	"github.com/storeaffinity/storeaffinity/demo/harness/kubeapi"
+	"github.com/storeaffinity/storeaffinity/demo/harness/stack"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -83,14 +85,15 @@ func (a *applier) waitEstablished(ctx context.Context, objects []*unstructured.U
 		if o.GetKind() != "CustomResourceDefinition" {
 			continue
 		}
-		for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		err := stack.Poll(ctx, 30*time.Second, func(ctx context.Context) error {
 			got, err := crds.Get(ctx, o.GetName(), metav1.GetOptions{})
-			if err == nil && established(got) {
-				break
+			if err == nil && !established(got) {
+				err = errors.New("not established")
 			}
-			if time.Now().After(deadline) {
-				return fmt.Errorf("CRD %s not established after 30s: %v", o.GetName(), err)
-			}
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("CRD %s: %w", o.GetName(), err)
 		}
 	}
 	a.mapper.Reset()

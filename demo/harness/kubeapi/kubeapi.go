@@ -99,12 +99,8 @@ func (s *Server) start() error {
 	if err := s.etcd.Start(); err != nil {
 		return fmt.Errorf("start etcd: %w", err)
 	}
-	if err := waitFor(30*time.Second, func() bool {
-		resp, err := http.Get(s.etcdURL + "/health")
-		if err == nil {
-			resp.Body.Close()
-		}
-		return err == nil && resp.StatusCode == http.StatusOK
+	if err := stack.Poll(context.Background(), 30*time.Second, func(ctx context.Context) error {
+		return answersOK(http.DefaultClient, s.etcdURL+"/health")
 	}); err != nil {
 		return fmt.Errorf("etcd not healthy (see %s): %w", s.etcdLog.Name(), err)
 	}
@@ -146,14 +142,8 @@ func (s *Server) StartAPIServer() error {
 		return fmt.Errorf("start kube-apiserver: %w", err)
 	}
 	client := &http.Client{Timeout: 2 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
-	if err := waitFor(60*time.Second, func() bool {
-		req, _ := http.NewRequest(http.MethodGet, s.Endpoint+"/readyz", nil)
-		req.Header.Set("Authorization", "Bearer "+Token)
-		resp, err := client.Do(req)
-		if err == nil {
-			resp.Body.Close()
-		}
-		return err == nil && resp.StatusCode == http.StatusOK
+	if err := stack.Poll(context.Background(), 60*time.Second, func(ctx context.Context) error {
+		return answersOK(client, s.Endpoint+"/readyz")
 	}); err != nil {
 		return fmt.Errorf("kube-apiserver not ready (see %s): %w", s.apiLog.Name(), err)
 	}
