@@ -10,9 +10,12 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/storeaffinity/storeaffinity/demo/harness/stack"
 )
 
 // stop ends a process by its PID: SIGTERM, then SIGKILL after 10 s.
@@ -31,21 +34,17 @@ func stop(cmd *exec.Cmd) {
 	}
 }
 
+// freePorts returns n free loopback ports (see stack.FreeAddr).
 func freePorts(n int) ([]int, error) {
 	var ports []int
-	var listeners []net.Listener
-	defer func() {
-		for _, l := range listeners {
-			l.Close()
-		}
-	}()
-	for i := 0; i < n; i++ {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
+	for len(ports) < n {
+		addr, err := stack.FreeAddr()
 		if err != nil {
 			return nil, err
 		}
-		listeners = append(listeners, l)
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
+		_, port, _ := net.SplitHostPort(addr)
+		p, _ := strconv.Atoi(port)
+		ports = append(ports, p)
 	}
 	return ports, nil
 }
