@@ -5,7 +5,6 @@ import (
 	"crypto/rsa"
 	"crypto/x509"
 	"encoding/pem"
-	"fmt"
 	"net"
 	"net/http"
 	"os"
@@ -65,15 +64,7 @@ func answersOK(client *http.Client, url string) error {
 		return err
 	}
 	req.Header.Set("Authorization", "Bearer "+Token)
-	resp, err := client.Do(req)
-	if err != nil {
-		return err
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("%s: %s", url, resp.Status)
-	}
-	return nil
+	return stack.AnswersOK(client, req)
 }
 
 func sanitize(s string) string {

@@ -148,3 +148,16 @@ func Poll(ctx context.Context, timeout time.Duration, check func(context.Context
 		}
 	}
 }
+
+// AnswersOK sends req with client and returns nil when it is answered 200 OK.
+func AnswersOK(client *http.Client, req *http.Request) error {
+	resp, err := client.Do(req)
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("%s: %s", req.URL, resp.Status)
+	}
+	return nil
+}

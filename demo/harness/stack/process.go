@@ -79,16 +79,11 @@ func (p *process) waitReady(ctx context.Context, url string, timeout time.Durati
 	}()
 	client := &http.Client{Timeout: time.Second}
 	err := Poll(ctx, timeout, func(ctx context.Context) error {
-		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-		resp, err := client.Do(req)
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 		if err != nil {
 			return err
 		}
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			return fmt.Errorf("%s: %s", url, resp.Status)
-		}
-		return nil
+		return AnswersOK(client, req)
 	})
 	if err != nil && p.Exited() {
 		return fmt.Errorf("%s exited before %s answered: %v", p.cmd.Path, url, p.err)
