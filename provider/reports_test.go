@@ -1,20 +1,22 @@
 package provider
 
 import (
+	"sort"
 	"strings"
 	"testing"
 	"time"
 )
 
 // memberReports returns a channel and a report function for a source's run: each
-// report arrives as the member names, sorted, joined by commas.
+// report arrives as the member names, sorted, duplicates kept, joined by commas.
 func memberReports() (chan string, func([]member)) {
 	reports := make(chan string, 100)
 	return reports, func(members []member) {
 		var names []string
-		for _, m := range sortMembers(members) {
+		for _, m := range members {
 			names = append(names, m.Name)
 		}
+		sort.Strings(names)
 		reports <- strings.Join(names, ",")
 	}
 }

@@ -100,7 +100,7 @@ func (s *Server) start() error {
 		return fmt.Errorf("start etcd: %w", err)
 	}
 	if err := stack.Poll(context.Background(), 30*time.Second, func(ctx context.Context) error {
-		return answersOK(http.DefaultClient, s.etcdURL+"/health")
+		return answersOK(ctx, &http.Client{Timeout: 2 * time.Second}, s.etcdURL+"/health")
 	}); err != nil {
 		return fmt.Errorf("etcd not healthy (see %s): %w", s.etcdLog.Name(), err)
 	}
@@ -143,7 +143,7 @@ func (s *Server) StartAPIServer() error {
 	}
 	client := &http.Client{Timeout: 2 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
 	if err := stack.Poll(context.Background(), 60*time.Second, func(ctx context.Context) error {
-		return answersOK(client, s.Endpoint+"/readyz")
+		return answersOK(ctx, client, s.Endpoint+"/readyz")
 	}); err != nil {
 		return fmt.Errorf("kube-apiserver not ready (see %s): %w", s.apiLog.Name(), err)
 	}

@@ -1,6 +1,7 @@
 package kubeapi
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
@@ -58,8 +59,8 @@ func writeServiceAccountKey(path string) error {
 }
 
 // answersOK returns nil when a GET of url, with the admin token, answers 200 OK.
-func answersOK(client *http.Client, url string) error {
-	req, err := http.NewRequest(http.MethodGet, url, nil)
+func answersOK(ctx context.Context, client *http.Client, url string) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return err
 	}

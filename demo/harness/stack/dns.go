@@ -2,6 +2,7 @@ package stack
 
 import (
 	"errors"
+	"fmt"
 	"net"
 	"strings"
 	"sync"
@@ -46,11 +47,16 @@ func StartDNSAt(addr string) (*DNS, error) {
 		return nil, err
 	}
 	d := &DNS{Addr: conn.LocalAddr().String(), records: map[string][]dns.RR{}, counts: map[string]int{}}
-	started := make(chan struct{})
+	started, failed := make(chan struct{}), make(chan error, 1)
 	d.server = &dns.Server{PacketConn: conn, Handler: d, NotifyStartedFunc: func() { close(started) }}
-	go func() { _ = d.server.ActivateAndServe() }()
-	<-started // a Shutdown before the start would leave the port bound
-	return d, nil
+	go func() { failed <- d.server.ActivateAndServe() }()
+	select { // a Shutdown before the start would leave the port bound
+	case <-started:
+		return d, nil
+	case err := <-failed:
+		conn.Close()
+		return nil, fmt.Errorf("DNS server on %s: %w", d.Addr, err)
+	}
 }
 
 func listenUDP(addr string) (net.PacketConn, error) {

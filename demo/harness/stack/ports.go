@@ -9,16 +9,16 @@ import (
 )
 
 // FreeAddr returns a loopback address whose port was free a moment ago. The port lies
-// below the kernel's ephemeral range (net.ipv4.ip_local_port_range), which the kernel
-// never hands to an outgoing connection or a ":0" listener, so between this call and
-// the caller's bind only another chooser of fixed ports could take it (StartTraefik
-// retries on fresh ports when that happens). One process is never given a port twice.
+// outside the kernel's ephemeral range (net.ipv4.ip_local_port_range), which the kernel
+// hands to outgoing connections and ":0" listeners, so between this call and the
+// caller's bind only another chooser of fixed ports could take it (StartTraefik retries
+// on fresh ports when that happens). One process is never given a port twice.
 func FreeAddr() (string, error) {
-	low := ephemeralLow()
+	from, to := portsOutsideEphemeral()
 	given.mu.Lock()
 	defer given.mu.Unlock()
 	for range 200 {
-		addr := fmt.Sprintf("127.0.0.1:%d", low-1-rand.IntN(low/3))
+		addr := fmt.Sprintf("127.0.0.1:%d", from+rand.IntN(to-from))
 		if given.addrs[addr] {
 			continue
 		}
@@ -28,7 +28,7 @@ func FreeAddr() (string, error) {
 			return addr, nil
 		}
 	}
-	return "", fmt.Errorf("no free loopback port below %d", low)
+	return "", fmt.Errorf("no free loopback port in [%d, %d)", from, to)
 }
 
 // given are the addresses FreeAddr returned.
@@ -37,14 +37,18 @@ var given = struct {
 	addrs map[string]bool
 }{addrs: map[string]bool{}}
 
-// ephemeralLow returns the first port of the kernel's ephemeral range (32768 when it
-// cannot be read).
-func ephemeralLow() int {
-	low := 32768
+// portsOutsideEphemeral returns the larger of the port ranges below and above the
+// kernel's ephemeral range (32768-60999 when it cannot be read), leaving out the
+// ports below 10000, where well-known services listen.
+func portsOutsideEphemeral() (from, to int) {
+	low, high := 32768, 60999
 	if body, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range"); err == nil {
-		if _, err := fmt.Sscan(string(body), &low); err != nil || low < 3072 {
-			low = 32768
+		if _, err := fmt.Sscan(string(body), &low, &high); err != nil {
+			low, high = 32768, 60999
 		}
 	}
-	return low
+	if low-10000 >= 65536-(high+1) {
+		return 10000, low
+	}
+	return high + 1, 65536
 }

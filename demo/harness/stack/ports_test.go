@@ -6,10 +6,13 @@ import (
 	"testing"
 )
 
-// TestFreeAddrIsOutsideTheEphemeralRange: the ports FreeAddr gives are below the
+// TestFreeAddrIsOutsideTheEphemeralRange: the ports FreeAddr gives are outside the
 // kernel's ephemeral range, never given twice, and free.
 func TestFreeAddrIsOutsideTheEphemeralRange(t *testing.T) {
-	low := ephemeralLow()
+	from, to := portsOutsideEphemeral()
+	if to-from < 2000 {
+		t.Fatalf("ports [%d, %d) outside the ephemeral range: too few", from, to)
+	}
 	seen := map[string]bool{}
 	for range 500 {
 		addr, err := FreeAddr()
@@ -17,8 +20,8 @@ func TestFreeAddrIsOutsideTheEphemeralRange(t *testing.T) {
 			t.Fatal(err)
 		}
 		_, port, _ := net.SplitHostPort(addr)
-		if p, _ := strconv.Atoi(port); p >= low || p < 1024 {
-			t.Fatalf("port %d, want one below the ephemeral range (from %d)", p, low)
+		if p, _ := strconv.Atoi(port); p < from || p >= to {
+			t.Fatalf("port %d, want one in [%d, %d), outside the ephemeral range", p, from, to)
 		}
 		if seen[addr] {
 			t.Fatalf("%s given twice", addr)
@@ -31,7 +34,7 @@ func TestFreeAddrIsOutsideTheEphemeralRange(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer l.Close()
-	if p := l.Addr().(*net.TCPAddr).Port; p < low {
-		t.Fatalf("the kernel gave %d to a :0 listener, below the range's start %d", p, low)
+	if p := l.Addr().(*net.TCPAddr).Port; p >= from && p < to {
+		t.Fatalf("the kernel gave %d to a :0 listener, inside [%d, %d)", p, from, to)
 	}
 }
