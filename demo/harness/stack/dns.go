@@ -54,7 +54,7 @@ func StartDNSAt(addr string) (*DNS, error) {
 	case <-started:
 		return d, nil
 	case err := <-failed:
-		conn.Close()
+		_ = conn.Close()
 		return nil, fmt.Errorf("DNS server on %s: %w", d.Addr, err)
 	}
 }
