@@ -54,6 +54,15 @@ func (a *API) Version(ctx context.Context) (string, error) {
 	return v.Version, err
 }
 
+// EntryPointAddress returns the address of an entry point, as the API reports it.
+func (a *API) EntryPointAddress(ctx context.Context, name string) (string, error) {
+	var e struct {
+		Address string `json:"address"`
+	}
+	err := a.get(ctx, "/api/entrypoints/"+url.PathEscape(name), &e)
+	return e.Address, err
+}
+
 // Get returns the HTTP object of a kind (Routers, Services, Middlewares) by its full
 // name, such as "pos@plugin-storeaffinityprovider".
 func (a *API) Get(ctx context.Context, kind, name string) (Object, error) {

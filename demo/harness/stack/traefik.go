@@ -69,7 +69,11 @@ func StartTraefik(ctx context.Context, opts TraefikOptions) (*Traefik, error) {
 		return nil, err
 	}
 	for attempt := 1; ; attempt++ {
-		t, err := startOnFreePorts(ctx, opts)
+		addrs, err := freeAddrs(append([]string{"web", "traefik"}, opts.EntryPoints...))
+		if err != nil {
+			return nil, err
+		}
+		t, err := startOn(ctx, opts, addrs)
 		if err == nil || attempt == 3 || !errors.Is(err, errPortTaken) {
 			return t, err
 		}
@@ -79,8 +83,8 @@ func StartTraefik(ctx context.Context, opts TraefikOptions) (*Traefik, error) {
 // errPortTaken is Traefik's exit because another process bound one of its ports.
 var errPortTaken = errors.New("a port Traefik was given is taken")
 
-func startOnFreePorts(ctx context.Context, opts TraefikOptions) (*Traefik, error) {
-	names := append([]string{"web", "traefik"}, opts.EntryPoints...)
+// freeAddrs returns a free address for each name.
+func freeAddrs(names []string) (map[string]string, error) {
 	addrs := map[string]string{}
 	for _, name := range names {
 		addr, err := FreeAddr()
@@ -89,6 +93,12 @@ func startOnFreePorts(ctx context.Context, opts TraefikOptions) (*Traefik, error
 		}
 		addrs[name] = addr
 	}
+	return addrs, nil
+}
+
+// startOn starts Traefik with its entry points (web, traefik for the API, and
+// opts.EntryPoints) on addrs.
+func startOn(ctx context.Context, opts TraefikOptions, addrs map[string]string) (*Traefik, error) {
 	static, err := staticConfig(opts, addrs)
 	if err != nil {
 		return nil, err
@@ -105,6 +115,11 @@ func startOnFreePorts(ctx context.Context, opts TraefikOptions) (*Traefik, error
 	t.WebURL, t.API = "http://"+addrs["web"], NewAPI(apiURL)
 	for _, name := range opts.EntryPoints {
 		t.URLs[name] = "http://" + addrs[name]
+	}
+	// Another process's Traefik on our API port would have answered for this one.
+	if web, err := t.API.EntryPointAddress(ctx, "web"); err != nil || web != addrs["web"] {
+		t.Stop()
+		return nil, fmt.Errorf("%w: the API at %s serves entry point web at %q, not %s (%v)", errPortTaken, apiURL, web, addrs["web"], err)
 	}
 	return t, nil
 }

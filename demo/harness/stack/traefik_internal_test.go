@@ -3,6 +3,7 @@ package stack
 import (
 	"errors"
 	"net"
+	"strings"
 	"testing"
 	"time"
 )
@@ -34,5 +35,32 @@ func TestTraefikOnATakenPortSaysSo(t *testing.T) {
 	}
 	if took := time.Since(start); took > 30*time.Second {
 		t.Fatalf("took %v to see that Traefik exited", took)
+	}
+}
+
+// TestAnotherTraefikOnOurAPIPortIsNoStart: when another Traefik holds the API port we
+// chose, its answer to the readiness check is not taken for ours.
+func TestAnotherTraefikOnOurAPIPortIsNoStart(t *testing.T) {
+	other, err := StartTraefik(t.Context(), TraefikOptions{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Stop()
+	addrs, err := freeAddrs([]string{"web"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	addrs["traefik"] = strings.TrimPrefix(other.API.BaseURL, "http://")
+	dir := t.TempDir()
+	if err := InstallPlugins(dir); err != nil {
+		t.Fatal(err)
+	}
+	ours, err := startOn(t.Context(), TraefikOptions{Dir: dir}, addrs)
+	if err == nil {
+		ours.Stop()
+		t.Fatal("started, with another Traefik answering on its API port")
+	}
+	if !errors.Is(err, errPortTaken) {
+		t.Fatalf("got %v, want errPortTaken", err)
 	}
 }
