@@ -24,28 +24,44 @@ func startTraefik(t *testing.T, throttle time.Duration, apps ...any) *stack.Trae
 }
 
 // traefikMembers reads the members of the app's affinity middleware from Traefik's
-// API, with the children of its weighted service; "" when not (yet) present.
+// API, with the children of its weighted service; "" when not (yet) present. The API
+// answers each object alone, so a configuration that changes between the reads would
+// pair the old members with the new children: the children are read before and after
+// the members, and the read is repeated until both agree.
 func traefikMembers(api *stack.API, app string) string {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
-	middleware, err := api.Get(ctx, stack.Middlewares, app+"-affinity"+stack.ProviderObjectAt)
-	if err != nil || middleware.Status != "enabled" {
-		return ""
+	for {
+		before, ok := weightedChildren(ctx, api, app)
+		if !ok {
+			return ""
+		}
+		middleware, err := api.Get(ctx, stack.Middlewares, app+"-affinity"+stack.ProviderObjectAt)
+		if err != nil || middleware.Status != "enabled" {
+			return ""
+		}
+		members, err := api.Members(ctx, app+"-affinity"+stack.ProviderObjectAt)
+		if err != nil {
+			return ""
+		}
+		if after, ok := weightedChildren(ctx, api, app); ok && after == before {
+			return fmt.Sprintf("members=%s children=%s", strings.Join(members, ","), after)
+		}
 	}
-	members, err := api.Members(ctx, app+"-affinity"+stack.ProviderObjectAt)
-	if err != nil {
-		return ""
-	}
+}
+
+// weightedChildren returns the sorted children of the app's weighted service.
+func weightedChildren(ctx context.Context, api *stack.API, app string) (string, bool) {
 	service, err := api.Get(ctx, stack.Services, app+stack.ProviderObjectAt)
 	if err != nil || service.Weighted == nil {
-		return ""
+		return "", false
 	}
 	var children []string
 	for _, s := range service.Weighted.Services {
 		children = append(children, s.Name)
 	}
 	sort.Strings(children)
-	return fmt.Sprintf("members=%s children=%s", strings.Join(members, ","), strings.Join(children, ","))
+	return strings.Join(children, ","), true
 }
 
 // waitTraefik polls Traefik's API until the app's members are want.
