@@ -180,7 +180,7 @@ func TestCutStreamsReleaseMemory(t *testing.T) {
 	if after > before+512<<10 {
 		t.Errorf("1000 cut streams grew Traefik's heap by %.2f MiB", mib(after)-mib(before))
 	}
-	checkNoPanic(t, e.traefik)
+	e.traefik.CheckNoPanic(t)
 }
 
 // cutStreams opens n SSE streams of distinct stores, reads one event of each, and cuts it.

@@ -96,14 +96,6 @@ func (e *env) startTraefik(t *testing.T, a stack.App, throttle time.Duration) *s
 	return traefik
 }
 
-// checkNoPanic fails the test when Traefik's log shows a panic.
-func checkNoPanic(t *testing.T, traefik *stack.Traefik) {
-	t.Helper()
-	if traefik.Panicked() {
-		t.Errorf("Traefik's log %s shows a panic:\n%s", traefik.LogPath, traefik.Trouble())
-	}
-}
-
 var _, _, middlewareName = stack.Objects(app)
 
 // members returns the member (child service) names of replicas.

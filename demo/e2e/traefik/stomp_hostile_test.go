@@ -61,7 +61,7 @@ func TestBadStompSessionsGetAClearEnd(t *testing.T) {
 			t.Errorf("%v after %v, want close 1008 after 10s", end, waited)
 		}
 	})
-	checkNoPanic(t, e.traefik)
+	e.traefik.CheckNoPanic(t)
 }
 
 // TestStompClientCannotChooseItsMember sends a CONNECT with a forged stamp and the

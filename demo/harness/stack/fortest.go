@@ -26,21 +26,22 @@ func TraefikForTest(t testing.TB, opts TraefikOptions) *Traefik {
 func (t *Traefik) StopAtEnd(test testing.TB) {
 	test.Cleanup(func() {
 		t.Stop()
-		if t.Panicked() {
-			test.Errorf("Traefik's log %s shows a panic:\n%s", t.LogPath, t.Trouble())
-		}
+		t.CheckNoPanic(test)
 		if test.Failed() {
 			test.Logf("the end of Traefik's log %s:\n%s", t.LogPath, t.LogTail(40))
 		}
 	})
 }
 
-// Panicked reports whether Traefik's log shows a panic. The provider's health check
+// CheckNoPanic fails test if Traefik's log shows a panic. The provider's health check
 // logs "below panicThreshold" and "(panic threshold: …)", which are none.
-func (t *Traefik) Panicked() bool {
+func (t *Traefik) CheckNoPanic(test testing.TB) {
+	test.Helper()
 	log := strings.ToLower(t.Log())
 	for _, threshold := range []string{"panicthreshold", "panic threshold"} {
 		log = strings.ReplaceAll(log, threshold, "")
 	}
-	return strings.Contains(log, "panic")
+	if strings.Contains(log, "panic") {
+		test.Errorf("Traefik's log %s shows a panic:\n%s", t.LogPath, t.Trouble())
+	}
 }
