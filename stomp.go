@@ -33,6 +33,7 @@ var (
 	errWebSocketKey        = errors.New("the WebSocket handshake needs Sec-WebSocket-Version 13 and a 16-byte Sec-WebSocket-Key")
 	errNoStompOffer        = errors.New("the WebSocket offers no STOMP subprotocol (v12.stomp, v11.stomp or v10.stomp)")
 	errStompPathParameters = errors.New("the STOMP path carries ';' parameters")
+	errUpgradeBody         = errors.New("a WebSocket upgrade carries no body (Content-Length or Transfer-Encoding)")
 )
 
 // serveNoDeviceStomp serves a request that carries no device ID: a WebSocket upgrade
@@ -92,6 +93,8 @@ func (a *Affinity) serveStomp(rw http.ResponseWriter, req *http.Request, named s
 	if err != nil {
 		return
 	}
+	// The request that reaches next has no body: its connection belongs to the session.
+	req.Body, req.ContentLength = http.NoBody, 0
 	conn := &stompConn{client: client, reader: buffered.Reader, protocol: protocol}
 	var end *stompError // nil: the client went away, and needs no close frame
 	defer func() { conn.finish(end) }()
@@ -205,6 +208,11 @@ func stompHandshake(req *http.Request) (string, error) {
 	if req.Method != http.MethodGet || !strings.EqualFold(req.Header.Get("Upgrade"), "websocket") ||
 		!strings.Contains(strings.ToLower(strings.Join(req.Header["Connection"], ",")), "upgrade") {
 		return "", errNotWebSocket
+	}
+	// After the hijack, the body's bytes are the session's: a proxy that read them as
+	// the request's body would read the hijacked connection, and net/http panics.
+	if req.ContentLength != 0 || len(req.TransferEncoding) != 0 {
+		return "", errUpgradeBody
 	}
 	key, err := base64.StdEncoding.DecodeString(req.Header.Get("Sec-Websocket-Key"))
 	if err != nil || len(key) != 16 || req.Header.Get("Sec-Websocket-Version") != "13" {

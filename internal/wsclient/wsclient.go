@@ -28,6 +28,12 @@ type Socket struct {
 // subprotocols, with headers added to or replacing the handshake's, and reads the
 // handshake response.
 func Dial(base, path string, headers map[string]string) (*Socket, error) {
+	return DialWithBody(base, path, headers, nil)
+}
+
+// DialWithBody is Dial that sends body right after the handshake's headers, as a
+// request body would be sent; headers should announce it.
+func DialWithBody(base, path string, headers map[string]string, body []byte) (*Socket, error) {
 	host := strings.TrimPrefix(base, "http://")
 	conn, err := net.DialTimeout("tcp", host, 5*time.Second)
 	if err != nil {
@@ -50,7 +56,7 @@ func Dial(base, path string, headers map[string]string) (*Socket, error) {
 			request += k + ": " + v + "\r\n"
 		}
 	}
-	if _, err := conn.Write([]byte(request + "\r\n")); err != nil {
+	if _, err := conn.Write(append([]byte(request+"\r\n"), body...)); err != nil {
 		conn.Close()
 		return nil, err
 	}
@@ -81,6 +87,12 @@ func (s *Socket) Send(opcode byte, payload []byte) error { return s.SendFrame(tr
 
 // SendFrame writes one masked frame of opcode with payload, final or not.
 func (s *Socket) SendFrame(final bool, opcode byte, payload []byte) error {
+	_, err := s.conn.Write(MaskedFrame(final, opcode, payload))
+	return err
+}
+
+// MaskedFrame returns one masked client frame of opcode with payload, final or not.
+func MaskedFrame(final bool, opcode byte, payload []byte) []byte {
 	frame := []byte{opcode}
 	if final {
 		frame[0] |= 0x80
@@ -99,8 +111,7 @@ func (s *Socket) SendFrame(final bool, opcode byte, payload []byte) error {
 	for i, b := range payload {
 		frame = append(frame, b^mask[i%4])
 	}
-	_, err := s.conn.Write(frame)
-	return err
+	return frame
 }
 
 // SendText sends a text frame.

@@ -49,6 +49,13 @@ func TestBadStompSessionsGetAClearEnd(t *testing.T) {
 			}
 		})
 	}
+	for _, u := range behaviour.StompUpgradesWithABody {
+		t.Run("an upgrade with a body: "+u.Name, func(t *testing.T) {
+			if err := behaviour.CheckStompUpgradeWithBody(e.traefik.WebURL, commerce.StompPath, u.Headers, u.Body); err != nil {
+				t.Error(err)
+			}
+		})
+	}
 	t.Run("no CONNECT in time", func(t *testing.T) {
 		s, err := wsclient.Dial(e.traefik.WebURL, commerce.StompPath, nil)
 		if err != nil {
