@@ -34,3 +34,26 @@ func logMembership(w io.Writer, app string, before, after []member, reason strin
 	_, _ = fmt.Fprintf(w, "storeaffinity provider: app %s: members +[%s] -[%s] (%s); %d members now\n",
 		app, strings.Join(added, " "), strings.Join(removed, " "), reason, len(after))
 }
+
+// withoutTakenNames returns members without those whose service would take the name
+// of a service the provider emits itself, and writes one line to w when the members
+// so left out change; refused holds the last such line per app.
+func withoutTakenNames(w io.Writer, app string, members []member, refused map[string]string) []member {
+	kept := []member{}
+	var names []string
+	for _, m := range members {
+		if takesGeneratedName(app, m.Name) {
+			names = append(names, m.Name)
+		} else {
+			kept = append(kept, m)
+		}
+	}
+	if line := strings.Join(names, " "); line != refused[app] {
+		refused[app] = line
+		if line != "" {
+			_, _ = fmt.Fprintf(w, "storeaffinity provider: app %s: members [%s] left out: the service of each would take the name of the app's round-robin service %s; rename them\n",
+				app, line, RoundRobinService(app))
+		}
+	}
+	return kept
+}

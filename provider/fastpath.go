@@ -12,6 +12,14 @@ import (
 // members, through a compiled headers middleware that removes the affinity header, so
 // that it never enters the interpreter.
 //
+// The split fails closed: the stateless rule is the app's rule and not the stateful
+// one's sources, so the two never overlap, and both keep the router's priority. When
+// Traefik disables the stateful router (a middleware option the middleware refuses),
+// a device's request matches no router and gets a 404, as with one router; it never
+// falls through to round-robin. Middlewares on the router act after Traefik has chosen
+// one, and may rewrite what the middleware reads (stripPrefix, a forwardAuth that sets
+// the device header), so a router with middlewares keeps one router.
+//
 // The stateful rule is a superset: a request it catches needlessly is served exactly
 // as with one router. Traefik's path matchers read the path percent-decoded except
 // for reserved characters; the rule lets each reserved character of a prefix come
@@ -26,15 +34,28 @@ import (
 const DefaultAffinityHeader = "X-Store-Affinity"
 
 // splitRouters reports whether the app's requests can be split between the two
-// routers: it has a device-ID source, and every one is visible to Traefik's matchers.
-func splitRouters(options affinityConfig) bool {
+// routers: it has a device-ID source, every one is visible to Traefik's matchers, and
+// no middleware of the router can change the request after the routers matched it.
+func splitRouters(router *Router, options affinityConfig) bool {
 	hasSource := len(options.DeviceAffinityPrefixes) > 0 || len(options.StompConnectPaths) > 0 || options.DeviceIDHeader != ""
-	return hasSource && options.DeviceIDQuery == ""
+	return hasSource && options.DeviceIDQuery == "" && len(router.Middlewares) == 0
 }
 
 // statefulRule returns the rule of the stateful router: the app's rule, and any
 // device-ID source of the middleware.
 func statefulRule(rule string, options affinityConfig) string {
+	return "(" + rule + ") && (" + sourcesRule(options) + ")"
+}
+
+// statelessRule returns the rule of the stateless router: the app's rule, and no
+// device-ID source of the middleware.
+func statelessRule(rule string, options affinityConfig) string {
+	return "(" + rule + ") && !(" + sourcesRule(options) + ")"
+}
+
+// sourcesRule returns a rule that matches every request that carries one of the
+// middleware's device-ID sources.
+func sourcesRule(options affinityConfig) string {
 	var sources []string
 	var paths []string
 	for _, prefix := range options.DeviceAffinityPrefixes {
@@ -52,7 +73,7 @@ func statefulRule(rule string, options affinityConfig) string {
 			sources = append(sources, "HeaderRegexp(`"+spelling+"`, `.*`)")
 		}
 	}
-	return "(" + rule + ") && (" + strings.Join(sources, " || ") + ")"
+	return strings.Join(sources, " || ")
 }
 
 // pathPattern returns a pattern of a path (from '/') as Traefik's routing path shows

@@ -57,8 +57,8 @@ func addApp(h *httpConfig, middlewarePlugin string, app *appSpec, members []memb
 }
 
 // addRouters adds the app's router through the affinity middleware and, when the
-// requests can be split (fastpath.go), a second one of lower priority that sends every
-// request without a device-ID source to the round-robin service.
+// requests can be split (fastpath.go), a second one that sends every request without
+// a device-ID source to the round-robin service.
 func addRouters(h *httpConfig, app *appSpec, options affinityConfig, middleware string) {
 	stateful := &routerConfig{
 		EntryPoints: app.router.EntryPoints,
@@ -69,23 +69,17 @@ func addRouters(h *httpConfig, app *appSpec, options affinityConfig, middleware 
 	stateful.Middlewares = append(stateful.Middlewares, app.router.Middlewares...)
 	stateful.Middlewares = append(stateful.Middlewares, middleware)
 	h.Routers[WeightedService(app.name)] = stateful
-	if !splitRouters(options) {
+	if !splitRouters(app.router, options) {
 		return
 	}
 	stateful.Rule = statefulRule(app.router.Rule, options)
 	stateless := &routerConfig{
 		EntryPoints: app.router.EntryPoints,
 		Service:     RoundRobinService(app.name),
-		Rule:        app.router.Rule,
+		Rule:        statelessRule(app.router.Rule, options),
 		Priority:    app.router.Priority,
+		Middlewares: []string{StripMiddleware(app.name)},
 	}
-	if stateless.Priority != 0 {
-		// With a priority set, the stateful router takes the next one. Without, Traefik
-		// ranks routers by rule length, and the stateful rule is the longer one.
-		stateful.Priority++
-	}
-	stateless.Middlewares = append(stateless.Middlewares, app.router.Middlewares...)
-	stateless.Middlewares = append(stateless.Middlewares, StripMiddleware(app.name))
 	h.Routers[RoundRobinService(app.name)] = stateless
 }
 

@@ -8,6 +8,12 @@ package provider
 // name in the middleware's members and the child of the weighted service.
 func MemberService(app, member string) string { return app + "-" + member }
 
+// takesGeneratedName reports whether a member's service would take the name of a
+// service the provider emits itself: the round-robin one. Such a member is left out.
+func takesGeneratedName(app, member string) bool {
+	return MemberService(app, member) == RoundRobinService(app)
+}
+
 // WeightedService returns the name of the app's sticky weighted service (and router).
 func WeightedService(app string) string { return app }
 

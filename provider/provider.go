@@ -105,6 +105,7 @@ func (p *Provider) runSource(ctx context.Context, app *appSpec, updates chan<- a
 func (p *Provider) emit(ctx context.Context, updates <-chan appUpdate, cfgChan chan<- json.Marshaler) {
 	defer p.done.Done()
 	members := make(map[string][]member)
+	refused := make(map[string]string)
 	startup := time.NewTimer(p.startupWait)
 	defer startup.Stop()
 	started := false
@@ -114,6 +115,7 @@ func (p *Provider) emit(ctx context.Context, updates <-chan appUpdate, cfgChan c
 		case <-ctx.Done():
 			return
 		case u := <-updates:
+			u.members = withoutTakenNames(os.Stderr, u.app, u.members, refused)
 			if previous, seen := members[u.app]; seen && !p.checked(u.app) {
 				logMembership(os.Stdout, u.app, previous, u.members, "discovery")
 			}

@@ -33,6 +33,9 @@ func newStaticSource(key string, cfg *StaticDiscovery) (*staticSource, error) {
 		if err := checkServerURL(rawURL); err != nil {
 			return nil, fmt.Errorf("%s: %w", itemKey, err)
 		}
+		if takesGeneratedName("", name) {
+			return nil, fmt.Errorf("%s: member name %q is taken by the round-robin service <app>-%s; rename the member", itemKey, name, name)
+		}
 		if seen[name] {
 			return nil, fmt.Errorf("%s: duplicate member name %q", itemKey, name)
 		}

@@ -152,7 +152,7 @@ func checkUnknownKeys(key string, unknown map[string]interface{}) error {
 // the two plugins are separate modules, so the provider does not repeat the rules.
 func buildOptions(app *App) affinityConfig {
 	return affinityConfig{
-		DeviceAffinityPrefixes: splitList(app.DeviceAffinityPrefixes),
+		DeviceAffinityPrefixes: trimPrefixes(splitList(app.DeviceAffinityPrefixes)),
 		DeviceIDHeader:         strings.TrimSpace(app.DeviceIDHeader),
 		DeviceIDQuery:          strings.TrimSpace(app.DeviceIDQuery),
 		StoreIDPattern:         app.StoreIDPattern,
@@ -165,6 +165,19 @@ func buildOptions(app *App) affinityConfig {
 		StompDeviceIDHeader:    strings.TrimSpace(app.StompDeviceIDHeader),
 		ResponseStamp:          strings.TrimSpace(app.ResponseStamp),
 	}
+}
+
+// trimPrefixes returns device-affinity prefixes without a trailing '/', as the
+// middleware reads them (its parsePrefixes, in the other module): the stateful rule
+// and the middleware then match the same paths. A prefix of '/' alone is left for the
+// middleware to refuse.
+func trimPrefixes(prefixes []string) []string {
+	for i, prefix := range prefixes {
+		if trimmed := strings.TrimRight(prefix, "/"); trimmed != "" {
+			prefixes[i] = trimmed
+		}
+	}
+	return prefixes
 }
 
 // namesOverlap refuses two app names of which one is the other followed by '-': the

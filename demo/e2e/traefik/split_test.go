@@ -1,7 +1,9 @@
 package traefik
 
 import (
+	"math"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/storeaffinity/storeaffinity-provider"
@@ -104,4 +106,77 @@ func TestSplitRoutersAnswerAsOneRouter(t *testing.T) {
 		}
 	}
 	t.Logf("%d requests answered alike through both; %d routed by store, %d refused or routed by store", len(hostilePaths)*len(headers), routedByStore, stateful)
+}
+
+// TestSplitRoutersFailClosed checks, through Traefik, each way the two routers could
+// send a device's request to round-robin without a word: a middleware option the
+// middleware refuses (Traefik disables the stateful router: the device's request must
+// get 404, as through one router), a router priority at its largest (one above it
+// would wrap around), a router middleware that rewrites the path (stripPrefix acts
+// after the routers matched), and a prefix written with a trailing '/'. Every other
+// case must route the device's requests by store.
+func TestSplitRoutersFailClosed(t *testing.T) {
+	replicas, err := stack.StartReplicas("pos-0", "pos-1", "pos-2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(replicas.Close)
+	devicePath := commerce.Prefix + "/00123-001/ticket"
+	cases := []struct {
+		app, path string
+		router    map[string]any
+		extra     map[string]any
+		refused   bool
+	}{
+		{"typo", devicePath, nil, map[string]any{"rebalanceGrace": "5"}, true},
+		{"maxprio", devicePath, map[string]any{"priority": math.MaxInt64}, nil, false},
+		{"strip", "/pos" + devicePath, map[string]any{"middlewares": []string{"strip-pos@file"}}, nil, false},
+		{"slash", devicePath, nil, map[string]any{"deviceAffinityPrefixes": []string{commerce.Prefix + "/"}}, false},
+	}
+	var apps []stack.App
+	var entryPoints []string
+	for _, c := range cases {
+		router := map[string]any{"rule": "PathPrefix(`/`)", "entryPoints": []string{c.app}}
+		for k, v := range c.router {
+			router[k] = v
+		}
+		extra := map[string]any{"deviceIdHeader": "X-Device-Id", "router": router}
+		for k, v := range c.extra {
+			extra[k] = v
+		}
+		apps = append(apps, stack.App{Name: c.app, Static: replicas.StaticServers(), Extra: extra})
+		entryPoints = append(entryPoints, c.app)
+	}
+	traefik := stack.TraefikForTest(t, stack.TraefikOptions{
+		Provider:    stack.ProviderConfig(apps...),
+		Plugins:     installPlugins,
+		EntryPoints: entryPoints,
+		Dynamic: map[string]any{"http": map[string]any{"middlewares": map[string]any{
+			"strip-pos": map[string]any{"stripPrefix": map[string]any{"prefixes": []string{"/pos"}}},
+		}}},
+	})
+	for _, c := range cases {
+		router := provider.WeightedService(c.app) // Traefik disables it when the middleware is refused
+		if c.refused {
+			router = provider.RoundRobinService(c.app)
+		}
+		if err := traefik.API.WaitEnabled(t.Context(), stack.Routers, router+stack.ProviderObjectAt); err != nil {
+			t.Fatalf("%s: %v\n%s", c.app, err, traefik.Trouble())
+		}
+	}
+	for _, c := range cases {
+		t.Run(c.app, func(t *testing.T) {
+			client := fleet.NewClient(traefik.URLs[c.app])
+			got, err := client.Get(t.Context(), c.path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			switch {
+			case c.refused && got.Status != http.StatusNotFound:
+				t.Errorf("a device's request with the affinity middleware disabled got %d from %q (stamp %q), want 404 from no router", got.Status, got.Reply.Replica, got.Reply.Affinity)
+			case !c.refused && (got.Status != http.StatusOK || !strings.HasPrefix(got.Reply.Affinity, "store=00123; member="+c.app+"-")):
+				t.Errorf("a device's request got %d, stamp %q at the backend, want it routed by store 00123 %s", got.Status, got.Reply.Affinity, got.Body)
+			}
+		})
+	}
 }
