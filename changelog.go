@@ -2,7 +2,7 @@ package storeaffinity
 
 import (
 	"fmt"
-	"os"
+	"io"
 	"sort"
 	"strings"
 	"time"
@@ -13,7 +13,7 @@ import (
 // logChange writes one line per membership change to Traefik's log (a plugin's
 // standard output, which Traefik logs at DEBUG): the members added and removed, how
 // many live stores moved, and when their requests end. Never a line per store.
-func logChange(name string, change *hashing.Change, moved int, grace time.Duration, from, to time.Time) {
+func logChange(w io.Writer, name string, change *hashing.Change, moved int, grace time.Duration, from, to time.Time) {
 	added, removed := change.Added(), change.Removed()
 	sort.Strings(removed)
 	when := "keep running (rebalanceGrace off)"
@@ -26,6 +26,6 @@ func logChange(name string, change *hashing.Change, moved int, grace time.Durati
 	default:
 		when = "their live requests end between " + from.UTC().Format("15:04:05.000") + " and " + to.UTC().Format("15:04:05.000")
 	}
-	_, _ = fmt.Fprintf(os.Stdout, "storeaffinity %s: members +[%s] -[%s]; %d live stores moved; %s\n",
+	_, _ = fmt.Fprintf(w, "storeaffinity %s: members +[%s] -[%s]; %d live stores moved; %s\n",
 		name, strings.Join(added, " "), strings.Join(removed, " "), moved, when)
 }

@@ -2,6 +2,8 @@ package storeaffinity
 
 import (
 	"context"
+	"io"
+	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -45,6 +47,7 @@ func (l *storeLife) endAfter(grace time.Duration) {
 // where successive instances of the same name find it.
 type liveStores struct {
 	name string
+	log  io.Writer // where each change's line goes: os.Stdout, which Traefik logs
 
 	mu        sync.Mutex
 	placement string         // everything that decides a device's route, for the newest instance
@@ -78,7 +81,7 @@ func trackLive(name, rules, pattern, placement string, picker hashing.Picker, gr
 	liveMu.Lock()
 	ls := liveByName[name]
 	if ls == nil {
-		ls = &liveStores{name: name, lives: map[string]*storeLife{}, byMember: map[string]map[string]*storeLife{}}
+		ls = &liveStores{name: name, log: os.Stdout, lives: map[string]*storeLife{}, byMember: map[string]map[string]*storeLife{}}
 		liveByName[name] = ls
 	}
 	liveMu.Unlock()
@@ -149,7 +152,13 @@ func (ls *liveStores) endMoved(placement string, check, change *hashing.Change, 
 		ls.mu.Lock()
 		for i, life := range lives {
 			switch {
-			case ls.lives[life.store] != life || life.ending != "":
+			case ls.lives[life.store] != life:
+			case endAll && life.ending != "":
+				// Its end is already scheduled, by an older placement that would
+				// forgive it by the old pattern's store: this one ends it.
+				life.ending = placement
+				moved++
+			case life.ending != "":
 			case leaving[i] || endAll:
 				ls.scheduleEnd(life, placement, changed)
 				moved++
@@ -163,9 +172,9 @@ func (ls *liveStores) endMoved(placement string, check, change *hashing.Change, 
 	if ls.checking == placement {
 		ls.checking = ""
 	}
-	grace, spread := ls.grace, ls.spread
+	grace, spread, log := ls.grace, ls.spread, ls.log
 	ls.mu.Unlock()
-	logChange(ls.name, change, moved, grace, changed.Add(grace), changed.Add(grace+spread))
+	logChange(log, ls.name, change, moved, grace, changed.Add(grace), changed.Add(grace+spread))
 }
 
 // scheduleEnd ends a moved store's live requests at the grace plus its share of the

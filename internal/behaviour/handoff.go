@@ -111,3 +111,32 @@ func testPatternChangeEndsLiveStores(t *testing.T, build Builder) {
 		t.Errorf("storeIdPattern put every device in store 001 on %s, but %d live devices on other members were never ended", owner, stale)
 	}
 }
+
+// testPatternChangeWithinABlip changes storeIdPattern while the stores of a member that
+// blinked out have their end scheduled: the pattern change must end them too, and the
+// scheduled end must not forgive them by the old pattern's stores.
+func testPatternChangeWithinABlip(t *testing.T, build Builder) {
+	const grace = 300 * time.Millisecond
+	config := baseConfig()
+	live, stores := openLive(t, build, config, "live-pattern-blip", grace.String(), 60)
+	defer live.closeAll()
+	config["members"] = []any{"pos-0", "pos-2"}
+	mustBuild(t, build, live, config, "live-pattern-blip")
+	time.Sleep(100 * time.Millisecond)
+	config["members"] = []any{"pos-0", "pos-1", "pos-2"}
+	config["storeIdPattern"] = `-(?P<store>[0-9]+)$` // every device now of store 001
+	mustBuild(t, build, live, config, "live-pattern-blip")
+	time.Sleep(grace + 500*time.Millisecond)
+	owner := expectedMember(t, "", baseMembers, "001")
+	var stale []string
+	for _, store := range stores {
+		if expectedMember(t, "", baseMembers, store) != owner {
+			if _, ok := live.endedAt(store); !ok {
+				stale = append(stale, store+" on "+expectedMember(t, "", baseMembers, store))
+			}
+		}
+	}
+	if len(stale) > 0 {
+		t.Errorf("storeIdPattern, changed while pos-1's stores were due to end, put every device in store 001 on %s, but %d live devices elsewhere were never ended: %v", owner, len(stale), stale)
+	}
+}
