@@ -21,13 +21,20 @@ type liveMiddleware struct {
 	Members        []string
 	Strategy       string
 	StoreIDPattern string
+	Status         string   // Traefik's: enabled, warning or disabled
+	Errors         []string // why Traefik disabled the middleware, or warns of it
 }
+
+// statusDisabled is Traefik's status of a middleware it could not build: no router
+// uses it, so nothing is routed by its members.
+const statusDisabled = "disabled"
 
 // apiMiddleware is what Traefik's API tells of a middleware.
 type apiMiddleware struct {
 	Name     string                    `json:"name"`
 	Provider string                    `json:"provider"`
 	Status   string                    `json:"status"`
+	Error    []string                  `json:"error"`
 	Plugin   map[string]map[string]any `json:"plugin"`
 }
 
@@ -76,7 +83,7 @@ func liveMiddlewares(ctx context.Context, base string) ([]liveMiddleware, error)
 			if _, ok := options["stickyCookie"]; !ok {
 				continue
 			}
-			live := liveMiddleware{Name: m.Name, Provider: m.Provider, Strategy: hashing.StrategyRendezvous}
+			live := liveMiddleware{Name: m.Name, Provider: m.Provider, Strategy: hashing.StrategyRendezvous, Status: m.Status, Errors: m.Error}
 			if _, provider, found := strings.Cut(m.Name, "@"); found {
 				live.Provider = provider
 			}
@@ -133,6 +140,19 @@ func oneLiveMiddleware(ctx context.Context, base, name string) (liveMiddleware, 
 		return liveMiddleware{}, fmt.Errorf("--middleware: %d storeaffinity middlewares, name one of %s", len(all), strings.Join(names, ", "))
 	}
 	return liveMiddleware{}, fmt.Errorf("--middleware: %q is not one of %s", name, strings.Join(names, ", "))
+}
+
+// disabled returns an error naming m and Traefik's errors when Traefik has disabled
+// m, and so routes nothing through it; nil otherwise.
+func (m liveMiddleware) disabled() error {
+	if m.Status != statusDisabled {
+		return nil
+	}
+	reason := "Traefik gives no error"
+	if len(m.Errors) > 0 {
+		reason = strings.Join(m.Errors, "; ")
+	}
+	return fmt.Errorf("--traefik: middleware %s is disabled, so Traefik routes nothing through it: %s", m.Name, reason)
 }
 
 // liveService returns a member's child service as Traefik routes it: its servers and

@@ -107,7 +107,8 @@ func (r *router) member(store string) (string, string, []string) {
 // fromTraefik fills the members, strategy and store-ID pattern from the middleware
 // that the Traefik at base routes by now, when base is set. The members are then the
 // middleware's own (child service names), so no app name applies, and --members may
-// not be given beside it.
+// not be given beside it. A middleware Traefik has disabled is an error, since
+// nothing is routed by it.
 func fromTraefik(base, middleware string, app *string, members *[]string, strategy, pattern *string) error {
 	if base == "" {
 		if middleware != "" {
@@ -120,6 +121,9 @@ func fromTraefik(base, middleware string, app *string, members *[]string, strate
 	}
 	m, err := oneLiveMiddleware(context.Background(), base, middleware)
 	if err != nil {
+		return err
+	}
+	if err := m.disabled(); err != nil {
 		return err
 	}
 	*members, *strategy, *pattern = m.Members, m.Strategy, m.StoreIDPattern

@@ -21,7 +21,7 @@ type statusConfig struct {
 
 func newStatusCommand(out io.Writer) *cli.Command {
 	config := &statusConfig{}
-	return newCommand("status", "Show, from a running Traefik, the members each storeaffinity middleware routes by now, their servers and their share of the stores.",
+	return newCommand("status", "Show, from a running Traefik, each storeaffinity middleware's status, the members it routes by now, their servers and their share of the stores.",
 		"--traefik=<API URL> [flags]",
 		"storeaffinity status --traefik=http://127.0.0.1:8080 --storesFile=stores.txt",
 		config,
@@ -51,21 +51,56 @@ func runStatus(out io.Writer, config *statusConfig) error {
 	if err != nil {
 		return err
 	}
+	var disabled []liveMiddleware
 	for i, m := range middlewares {
 		if i > 0 {
 			_, _ = fmt.Fprintln(out)
+		}
+		if m.Status == statusDisabled {
+			disabled = append(disabled, m)
 		}
 		if err := printStatus(ctx, out, config.Traefik, m, stores, from); err != nil {
 			return err
 		}
 	}
-	return nil
+	return disabledError(disabled)
 }
 
-// printStatus prints one middleware's members, their child services and servers, and
+// disabledError is the one-line error of status when Traefik has disabled some of
+// the middlewares, and so routes nothing through them; nil when none is.
+func disabledError(disabled []liveMiddleware) error {
+	switch len(disabled) {
+	case 0:
+		return nil
+	case 1:
+		return disabled[0].disabled()
+	}
+	names := make([]string, len(disabled))
+	for i, m := range disabled {
+		names[i] = m.Name
+	}
+	return fmt.Errorf("--traefik: %d middlewares are disabled, so Traefik routes nothing through them: %s", len(disabled), strings.Join(names, ", "))
+}
+
+// printStatus prints one middleware's status in Traefik, with Traefik's errors, and
+// unless Traefik has disabled it, its members, their child services and servers, and
 // their share of stores.
 func printStatus(ctx context.Context, out io.Writer, base string, m liveMiddleware, stores []string, from string) error {
-	_, _ = fmt.Fprintf(out, "%s: %d members (%s), stores %s\n", m.Name, len(m.Members), m.Strategy, from)
+	traefikStatus := m.Status
+	if traefikStatus == "" {
+		traefikStatus = "unknown"
+	}
+	if m.Status == statusDisabled {
+		_, _ = fmt.Fprintf(out, "%s: Traefik status %s, so nothing is routed through it\n", m.Name, traefikStatus)
+	} else {
+		_, _ = fmt.Fprintf(out, "%s: %d members (%s), stores %s, Traefik status %s\n", m.Name, len(m.Members), m.Strategy, from, traefikStatus)
+	}
+	for _, e := range m.Errors {
+		_, _ = fmt.Fprintf(out, "  Traefik error: %s\n", e)
+	}
+	if m.Status == statusDisabled {
+		return nil
+	}
 	if len(m.Members) == 0 {
 		_, _ = fmt.Fprintln(out, "no members: the weighted service answers 503")
 		return nil

@@ -1,0 +1,107 @@
+package main
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+)
+
+// fakeTraefik serves Traefik's API on 127.0.0.1 and returns its base URL: middlewares
+// is the answer of /api/http/middlewares, and services maps a service's full name to
+// the answer of /api/http/services/<name>; any other path is a 404.
+func fakeTraefik(t *testing.T, middlewares any, services map[string]any) string {
+	t.Helper()
+	server := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var answer any
+		if r.URL.Path == "/api/http/middlewares" {
+			answer = middlewares
+		} else if name, ok := strings.CutPrefix(r.URL.Path, "/api/http/services/"); ok && services[name] != nil {
+			answer = services[name]
+		} else {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(answer)
+	}))
+	t.Cleanup(server.Close)
+	return server.URL
+}
+
+// apiMiddlewareAnswer is a storeaffinity middleware as Traefik's API lists it; errors
+// go in the "error" field, as Traefik reports a middleware it could not build.
+func apiMiddlewareAnswer(name, status, strategy string, members []string, errors ...string) map[string]any {
+	provider := name[strings.Index(name, "@")+1:]
+	answer := map[string]any{
+		"name":     name,
+		"provider": provider,
+		"status":   status,
+		"type":     "storeaffinity",
+		"usedBy":   []string{"pos@" + provider},
+		"plugin": map[string]any{"storeaffinity": map[string]any{
+			"members":      members,
+			"stickyCookie": map[string]any{"name": "sa_member"},
+			"strategy":     strategy,
+		}},
+	}
+	if len(errors) > 0 {
+		answer["error"] = errors
+	}
+	return answer
+}
+
+// apiServiceAnswer is a member's child service with one server, as Traefik's API shows it.
+func apiServiceAnswer(url, status string) map[string]any {
+	return map[string]any{
+		"loadBalancer": map[string]any{"servers": []any{map[string]any{"url": url}}},
+		"serverStatus": map[string]string{url: status},
+		"status":       "enabled",
+	}
+}
+
+// pluginError is what Traefik reports of a storeaffinity middleware its plugin refused.
+const pluginError = `plugin: failed to create middleware: --strategy: unknown strategy "ring"`
+
+// disabledTraefik serves one disabled middleware whose members' servers are UP.
+func disabledTraefik(t *testing.T) string {
+	members := []string{"pos-pos-0", "pos-pos-1"}
+	return fakeTraefik(t, []any{apiMiddlewareAnswer("pos-affinity@plugin-storeaffinityprovider", "disabled", "ring", members, pluginError)},
+		map[string]any{
+			"pos-pos-0@plugin-storeaffinityprovider": apiServiceAnswer("http://10.0.0.5:8080", "UP"),
+			"pos-pos-1@plugin-storeaffinityprovider": apiServiceAnswer("http://10.0.0.6:8080", "UP"),
+		})
+}
+
+// checkDisabledError checks that err is one line naming the middleware and Traefik's error.
+func checkDisabledError(t *testing.T, err error) {
+	t.Helper()
+	if err == nil {
+		t.Fatal("no error, want one: Traefik routes nothing through a disabled middleware")
+	}
+	for _, want := range []string{"pos-affinity@plugin-storeaffinityprovider", "disabled", pluginError} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q lacks %q", err, want)
+		}
+	}
+	if strings.Contains(err.Error(), "\n") {
+		t.Errorf("error %q is more than one line", err)
+	}
+}
+
+func TestRouteFailsOnADisabledMiddleware(t *testing.T) {
+	out, err := run(t, "route", "--traefik="+disabledTraefik(t), "00123-001")
+	checkDisabledError(t, err)
+	if out != "" {
+		t.Errorf("route printed a placement through a disabled middleware:\n%s", out)
+	}
+}
+
+func TestPlanFailsOnADisabledMiddleware(t *testing.T) {
+	out, err := run(t, "plan", "--traefik="+disabledTraefik(t), "--to=pos-pos-0,pos-pos-1,pos-pos-2", "--stores=100")
+	checkDisabledError(t, err)
+	if out != "" {
+		t.Errorf("plan printed a plan from a disabled middleware:\n%s", out)
+	}
+}
