@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"sort"
@@ -28,6 +29,9 @@ type liveMiddleware struct {
 // statusDisabled is Traefik's status of a middleware it could not build: no router
 // uses it, so nothing is routed by its members.
 const statusDisabled = "disabled"
+
+// maxAnswerBytes bounds an answer of Traefik's API; a larger one is refused.
+const maxAnswerBytes = 8 << 20
 
 // apiMiddleware is what Traefik's API tells of a middleware.
 type apiMiddleware struct {
@@ -62,9 +66,16 @@ func traefikGet(ctx context.Context, base, path string, v any) error {
 	}
 	defer func() { _ = resp.Body.Close() }()
 	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("--traefik: GET %s: %s (is the API enabled on that address?)", path, resp.Status)
+		return fmt.Errorf("--traefik: GET %s: %s (is the API enabled on that address?)", path, printable(resp.Status))
 	}
-	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswerBytes+1))
+	if err != nil {
+		return fmt.Errorf("--traefik: GET %s: %w", path, err)
+	}
+	if len(body) > maxAnswerBytes {
+		return fmt.Errorf("--traefik: GET %s: the answer is larger than %d MiB", path, maxAnswerBytes>>20)
+	}
+	if err := json.Unmarshal(body, v); err != nil {
 		return fmt.Errorf("--traefik: GET %s: %w", path, err)
 	}
 	return nil
@@ -131,7 +142,7 @@ func oneLiveMiddleware(ctx context.Context, base, name string) (liveMiddleware, 
 		if m.Name == name || name == "" && len(all) == 1 {
 			return m, nil
 		}
-		names = append(names, m.Name)
+		names = append(names, printable(m.Name))
 	}
 	if name == "" {
 		if len(all) == 0 {
@@ -150,9 +161,9 @@ func (m liveMiddleware) disabled() error {
 	}
 	reason := "Traefik gives no error"
 	if len(m.Errors) > 0 {
-		reason = strings.Join(m.Errors, "; ")
+		reason = printable(strings.Join(m.Errors, "; "))
 	}
-	return fmt.Errorf("--traefik: middleware %s is disabled, so Traefik routes nothing through it: %s", m.Name, reason)
+	return fmt.Errorf("--traefik: middleware %s is disabled, so Traefik routes nothing through it: %s", printable(m.Name), reason)
 }
 
 // liveService returns a member's child service as Traefik routes it: its servers and

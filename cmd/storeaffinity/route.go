@@ -126,6 +126,9 @@ func fromTraefik(base, middleware string, app *string, members *[]string, strate
 	if err := m.disabled(); err != nil {
 		return err
 	}
+	if _, err := hashing.NewStoreDeriver(m.StoreIDPattern); err != nil {
+		return fmt.Errorf("--traefik: middleware %s: %s", printable(m.Name), printable(err.Error()))
+	}
 	*members, *strategy, *pattern = m.Members, m.Strategy, m.StoreIDPattern
 	return nil
 }

@@ -77,26 +77,26 @@ func disabledError(disabled []liveMiddleware) error {
 	}
 	names := make([]string, len(disabled))
 	for i, m := range disabled {
-		names[i] = m.Name
+		names[i] = printable(m.Name)
 	}
 	return fmt.Errorf("--traefik: %d middlewares are disabled, so Traefik routes nothing through them: %s", len(disabled), strings.Join(names, ", "))
 }
 
 // printStatus prints one middleware's status in Traefik, with Traefik's errors, and
 // unless Traefik has disabled it, its members, their child services and servers, and
-// their share of stores.
+// their share of stores. What Traefik's API says goes through printable.
 func printStatus(ctx context.Context, out io.Writer, base string, m liveMiddleware, stores []string, from string) error {
-	traefikStatus := m.Status
+	traefikStatus := printable(m.Status)
 	if traefikStatus == "" {
 		traefikStatus = "unknown"
 	}
 	if m.Status == statusDisabled {
-		_, _ = fmt.Fprintf(out, "%s: Traefik status %s, so nothing is routed through it\n", m.Name, traefikStatus)
+		_, _ = fmt.Fprintf(out, "%s: Traefik status %s, so nothing is routed through it\n", printable(m.Name), traefikStatus)
 	} else {
-		_, _ = fmt.Fprintf(out, "%s: %d members (%s), stores %s, Traefik status %s\n", m.Name, len(m.Members), m.Strategy, from, traefikStatus)
+		_, _ = fmt.Fprintf(out, "%s: %d members (%s), stores %s, Traefik status %s\n", printable(m.Name), len(m.Members), printable(m.Strategy), from, traefikStatus)
 	}
 	for _, e := range m.Errors {
-		_, _ = fmt.Fprintf(out, "  Traefik error: %s\n", e)
+		_, _ = fmt.Fprintf(out, "  Traefik error: %s\n", printable(e))
 	}
 	if m.Status == statusDisabled {
 		return nil
@@ -107,7 +107,7 @@ func printStatus(ctx context.Context, out io.Writer, base string, m liveMiddlewa
 	}
 	picker, err := hashing.New(m.Strategy, m.Members)
 	if err != nil {
-		return fmt.Errorf("%s: %w", m.Name, err)
+		return fmt.Errorf("%s: %w", printable(m.Name), err)
 	}
 	share := make([]int, len(picker.Members()))
 	for _, store := range stores {
@@ -124,12 +124,12 @@ func printStatus(ctx context.Context, out io.Writer, base string, m liveMiddlewa
 				if status == "" {
 					status = "?"
 				}
-				servers = append(servers, server.URL+" "+status)
+				servers = append(servers, printable(server.URL)+" "+printable(status))
 			}
 		} else if err != nil {
-			servers = append(servers, "unknown: "+err.Error())
+			servers = append(servers, "unknown: "+printable(err.Error()))
 		}
-		_, _ = fmt.Fprintf(table, "%s\t%s\t%s\t%.1f%% (%d)\n", member, service, strings.Join(servers, ", "),
+		_, _ = fmt.Fprintf(table, "%s\t%s\t%s\t%.1f%% (%d)\n", member, printable(service), strings.Join(servers, ", "),
 			100*float64(share[i])/float64(len(stores)), share[i])
 	}
 	return table.Flush()

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -103,5 +104,68 @@ func TestPlanFailsOnADisabledMiddleware(t *testing.T) {
 	checkDisabledError(t, err)
 	if out != "" {
 		t.Errorf("plan printed a plan from a disabled middleware:\n%s", out)
+	}
+}
+
+// TestAPIAnswersCannotWriteEscapeSequences: every name, strategy, URL, status and error
+// that Traefik's API gives is printed with its control characters escaped, in the output
+// and in the error alike.
+func TestAPIAnswersCannotWriteEscapeSequences(t *testing.T) {
+	const hostile = "\x1b[2J\x1b]0;owned\x07\r\u009b31m\u202e\n"
+	name := "pos-affinity" + hostile + "@file" + hostile
+	members := []string{"pos-pos-0", "pos-pos-1"}
+	services := map[string]any{
+		"pos-pos-0@file" + hostile: apiServiceAnswer("http://10.0.0.5:8080/"+hostile, "UP"+hostile),
+		"pos-pos-1@file" + hostile: apiServiceAnswer("http://10.0.0.6:8080", "DOWN"),
+	}
+	withPattern := apiMiddlewareAnswer(name, "enabled", "rendezvous", members)
+	withPattern["plugin"].(map[string]any)["storeaffinity"].(map[string]any)["storeIdPattern"] = "(?P<store>" + hostile
+	tests := []struct {
+		name        string
+		middlewares []any
+		args        []string
+	}{
+		{"status with a warning", []any{apiMiddlewareAnswer(name, "warning"+hostile, "rendezvous", members, "bad"+hostile)}, []string{"status", "--stores=10"}},
+		{"status of a disabled middleware", []any{apiMiddlewareAnswer(name, "disabled", "rendezvous", members, "bad"+hostile)}, []string{"status", "--stores=10"}},
+		{"status with a bad strategy", []any{apiMiddlewareAnswer(name, "enabled", "ring"+hostile, members)}, []string{"status", "--stores=10"}},
+		{"status with a bad member", []any{apiMiddlewareAnswer(name, "enabled", "rendezvous", []string{"pos" + hostile})}, []string{"status", "--stores=10"}},
+		{"status of an unknown middleware", []any{apiMiddlewareAnswer(name, "enabled", "rendezvous", members)}, []string{"status", "--middleware=nope"}},
+		{"route of an unknown middleware", []any{apiMiddlewareAnswer(name, "enabled", "rendezvous", members)}, []string{"route", "--middleware=nope", "00123-001"}},
+		{"route through several middlewares", []any{apiMiddlewareAnswer(name, "enabled", "rendezvous", members), apiMiddlewareAnswer("b"+name, "enabled", "rendezvous", members)}, []string{"route", "00123-001"}},
+		{"route with a bad pattern", []any{withPattern}, []string{"route", "00123-001"}},
+		{"route through a disabled middleware", []any{apiMiddlewareAnswer(name, "disabled", "rendezvous", members, "bad"+hostile)}, []string{"route", "00123-001"}},
+		{"plan from a disabled middleware", []any{apiMiddlewareAnswer(name, "disabled", "rendezvous", members, "bad"+hostile)}, []string{"plan", "--to=pos-pos-0", "--stores=10"}},
+	}
+	for _, test := range tests {
+		t.Run(test.name, func(t *testing.T) {
+			base := fakeTraefik(t, test.middlewares, services)
+			out, err := run(t, append([]string{test.args[0], "--traefik=" + base}, test.args[1:]...)...)
+			printed := out
+			if err != nil {
+				printed += "\nerror: " + err.Error()
+			}
+			for _, r := range printed {
+				if r != '\n' && !strconv.IsPrint(r) {
+					t.Fatalf("storeaffinity %s printed %U from Traefik's API unescaped:\n%q", strings.Join(test.args, " "), r, printed)
+				}
+			}
+			if err != nil && strings.Contains(err.Error(), "\n") {
+				t.Errorf("error %q is more than one line", err)
+			}
+		})
+	}
+}
+
+// TestAPIAnswerSizeIsBounded: an answer larger than the bound is refused with an error
+// saying so, rather than read whole or cut into broken JSON.
+func TestAPIAnswerSizeIsBounded(t *testing.T) {
+	huge := apiMiddlewareAnswer("pos-affinity@file", "enabled", "rendezvous", []string{"pos-pos-0"})
+	huge["usedBy"] = []string{strings.Repeat("x", 9<<20)} // more than the 8 MiB bound
+	base := fakeTraefik(t, []any{huge}, map[string]any{"pos-pos-0@file": apiServiceAnswer("http://10.0.0.5:8080", "UP")})
+	for _, args := range [][]string{{"status", "--stores=10"}, {"route", "00123-001"}} {
+		_, err := run(t, append([]string{args[0], "--traefik=" + base}, args[1:]...)...)
+		if err == nil || !strings.Contains(err.Error(), "larger than 8 MiB") {
+			t.Errorf("storeaffinity %s with a 9 MiB answer: error %v, want one saying it is larger than 8 MiB", args[0], err)
+		}
 	}
 }
