@@ -2,6 +2,7 @@ package storeaffinity
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"errors"
 	"io"
@@ -108,10 +109,17 @@ func (a *Affinity) serveStomp(rw http.ResponseWriter, req *http.Request, named s
 	}
 	w := &stompWriter{conn: conn, header: http.Header{}}
 	r, refusal, always := a.stompRoute(headers, named)
-	switch {
-	case refusal != nil && (always || !a.roundRobinBad):
+	if refusal != nil && (always || !a.roundRobinBad) {
 		end = refusal
 		return
+	}
+	// Until the backend answers, nobody reads the client: the session watches it, and
+	// lets next go when the client leaves.
+	ctx, cancel := context.WithCancel(req.Context())
+	defer cancel()
+	req = req.WithContext(ctx)
+	conn.watchClient(cancel)
+	switch {
 	case refusal != nil:
 		a.prepareStomp(req, cookies, a.cookies[a.turn.Add(1)%a.count], protocol)
 		a.next.ServeHTTP(w, req)

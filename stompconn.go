@@ -3,6 +3,7 @@ package storeaffinity
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"io"
 	"net"
 	"net/http"
@@ -56,7 +57,11 @@ type stompConn struct {
 	client   net.Conn
 	reader   *bufio.Reader // the client's bytes, starting with what the hijack buffered
 	replay   []byte        // the client's frames read to route the session
+	early    []byte        // a byte the watch read, after replay
 	protocol string        // the subprotocol the client was told
+
+	watching sync.Once     // stops the watch for a client that leaves before the backend answers
+	watched  chan struct{} // closed when the watch has ended
 
 	mu        sync.Mutex
 	answer    []byte      // the backend's handshake response, until it ends
@@ -68,11 +73,59 @@ type stompConn struct {
 	done      bool
 }
 
-// Read returns the replayed frames first, then the client's bytes.
+// watchClient waits, in a goroutine of its own, for the client to send a byte or to
+// leave, and calls leave when it left. Until the proxy first reads the client, nobody
+// else does, so a client that goes away while its member hangs would otherwise hold
+// the session, its goroutines and the backend connection until the member answers.
+// It reads the connection itself, not the hijacked buffer: a read error there would
+// also cancel the request's context, as net/http does for a connection it serves.
+func (c *stompConn) watchClient(leave context.CancelFunc) {
+	if c.reader.Buffered() > 0 {
+		return // the client has sent more already: it cannot be watched, and is there
+	}
+	c.watched = make(chan struct{})
+	go func() {
+		defer close(c.watched)
+		one := make([]byte, 1)
+		n, err := c.client.Read(one)
+		c.early = one[:n]
+		if err != nil && !stoppedWatch(err) {
+			leave()
+		}
+	}()
+}
+
+// stoppedWatch reports whether the watch's read ended by stopWatch's deadline.
+func stoppedWatch(err error) bool {
+	netErr, ok := err.(net.Error)
+	return ok && netErr.Timeout()
+}
+
+// stopWatch ends the watch, if one runs, before anyone else reads the client: a
+// deadline in the past ends its read.
+func (c *stompConn) stopWatch() {
+	c.watching.Do(func() {
+		if c.watched == nil {
+			return
+		}
+		_ = c.client.SetReadDeadline(time.Unix(1, 0))
+		<-c.watched
+		_ = c.client.SetReadDeadline(time.Time{})
+	})
+}
+
+// Read returns the replayed frames first, then the byte the watch read, then the
+// client's bytes.
 func (c *stompConn) Read(p []byte) (int, error) {
+	c.stopWatch()
 	if len(c.replay) > 0 {
 		n := copy(p, c.replay)
 		c.replay = c.replay[n:]
+		return n, nil
+	}
+	if len(c.early) > 0 {
+		n := copy(p, c.early)
+		c.early = c.early[n:]
 		return n, nil
 	}
 	return c.reader.Read(p)
@@ -157,6 +210,7 @@ func (c *stompConn) track(p []byte) {
 // frame is cut short, it tells the client why (a STOMP ERROR frame when end asks for
 // one, then a close frame), and closes the connection.
 func (c *stompConn) finish(end *stompError) {
+	c.stopWatch()
 	c.mu.Lock()
 	c.done = true
 	told := false

@@ -1,0 +1,72 @@
+package behaviour
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"testing"
+	"time"
+
+	"github.com/storeaffinity/storeaffinity/internal/wsclient"
+)
+
+// testStompClientLeavesWhileMemberHangs opens a session whose member accepts the
+// upgrade but never answers it, and closes the client meanwhile: the middleware must
+// let go at once, as it does a REST request, cancelling next, so that the backend
+// connection closes and the store is no longer tracked.
+func testStompClientLeavesWhileMemberHangs(t *testing.T, build Builder, liveStores LiveStoresFunc) {
+	let := make(chan struct{})
+	backendClosed := make(chan struct{}, 1)
+	hanging := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		conn, _, err := http.NewResponseController(w).Hijack()
+		if err != nil {
+			return
+		}
+		defer conn.Close()
+		go func() { <-let; _ = conn.Close() }()
+		one := make([]byte, 1)
+		if _, err := conn.Read(one); err != nil { // the proxy sends nothing more: EOF when it lets go
+			backendClosed <- struct{}{}
+		}
+	}))
+	defer hanging.Close()
+	defer close(let)
+	target, _ := url.Parse(hanging.URL)
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	service := stickyService{}
+	for _, m := range baseMembers {
+		service[stickyValue(m)] = proxy
+	}
+	const name = "stomp-hang"
+	server := httptest.NewServer(mustBuild(t, build, service, stompConfig(), name))
+	defer server.Close()
+
+	s, err := wsclient.DialSession(server.URL, stompPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SendText(wsclient.ConnectFrame("00123-001")); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for liveStores(name) != 1 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if liveStores(name) != 1 {
+		t.Fatalf("the session never reached its member: %d live stores", liveStores(name))
+	}
+	s.Close()
+	left := time.Now()
+	select {
+	case <-backendClosed:
+	case <-time.After(3 * time.Second):
+		t.Fatalf("the client left, but 3 s later the hanging member's connection is still open")
+	}
+	for liveStores(name) != 0 && time.Since(left) < 3*time.Second {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := liveStores(name); n != 0 {
+		t.Errorf("the client left, but 3 s later its store is still tracked (%d live stores)", n)
+	}
+}
