@@ -32,11 +32,11 @@ type dnsAnswer struct {
 // dnsResponder is a minimal UDP DNS server on 127.0.0.1 that answers questions,
 // keyed "name type" such as "pos.example. 1", from a table.
 type dnsResponder struct {
-	conn    net.PacketConn
-	answers map[string]dnsAnswer
+	conn net.PacketConn
 
-	mu    sync.Mutex
-	asked []string
+	mu      sync.Mutex
+	answers map[string]dnsAnswer // changed through set
+	asked   []string
 }
 
 func newDNSResponder(t *testing.T, answers map[string]dnsAnswer) *dnsResponder {
@@ -163,8 +163,8 @@ func (r *dnsResponder) reply(query []byte) ([]byte, time.Duration) {
 	key := strings.ToLower(strings.Join(labels, ".")) + ". " + strconv.Itoa(qtype)
 	r.mu.Lock()
 	r.asked = append(r.asked, key)
-	r.mu.Unlock()
 	answer, ok := r.answers[key]
+	r.mu.Unlock()
 	if !ok {
 		answer = dnsAnswer{rcode: dnsNXDomain}
 	}
@@ -188,6 +188,13 @@ func truncated(reply []byte, n int) []byte {
 	short[2] |= 0x02
 	short[6], short[7] = 0, 0
 	return short
+}
+
+// set changes the answer to a question while the responder serves.
+func (r *dnsResponder) set(key string, answer dnsAnswer) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.answers[key] = answer
 }
 
 // questions returns the questions asked so far, sorted and without repeats.
@@ -518,13 +525,13 @@ func TestReverseNamesSurviveAnAddressChange(t *testing.T) {
 		t.Fatalf("members %q, want %q", got, before)
 	}
 	// demo-commerce-1 restarts on a new address.
-	answers["commerce. 1"] = dnsAnswer{records: [][]byte{ipRecord("198.19.0.3"), ipRecord("198.19.0.9")}}
-	answers["9.0.19.198.in-addr.arpa. 12"] = ptr("demo-commerce-1.demo_default.")
+	responder.set("commerce. 1", dnsAnswer{records: [][]byte{ipRecord("198.19.0.3"), ipRecord("198.19.0.9")}})
+	responder.set("9.0.19.198.in-addr.arpa. 12", ptr("demo-commerce-1.demo_default."))
 	const after = "demo-commerce-1=http://198.19.0.9:8080 demo-commerce-2=http://198.19.0.3:8080"
 	if got := members(); got != after {
 		t.Fatalf("after the restart: members %q, want %q", got, after)
 	}
-	answers["9.0.19.198.in-addr.arpa. 12"] = dnsAnswer{rcode: dnsServFail}
+	responder.set("9.0.19.198.in-addr.arpa. 12", dnsAnswer{rcode: dnsServFail})
 	if got := members(); got != "not authoritative" {
 		t.Fatalf("a failed PTR query: members %q, want the last list kept", got)
 	}
