@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -158,7 +157,7 @@ func (s *dnsSource) lookup(parent context.Context) ([]member, bool) {
 		names[i] = ip.String()
 	}
 	if s.reverseNames {
-		if names, ok = s.reverseNamesOf(ctx, addresses); !ok {
+		if names, ok = s.reverseNamesOf(parent, addresses); !ok {
 			return nil, false
 		}
 	}
@@ -166,39 +165,6 @@ func (s *dnsSource) lookup(parent context.Context) ([]member, bool) {
 		members = append(members, member{Name: names[i], URL: s.url(ip.String(), s.port)})
 	}
 	return members, true
-}
-
-// reverseNamesOf names each address by the first label of its lowest reverse name.
-// An address without one, or whose label another address already took, keeps its
-// address as its name. It reports false unless every answer is authoritative.
-func (s *dnsSource) reverseNamesOf(ctx context.Context, addresses []net.IP) ([]string, bool) {
-	sorted := make([]net.IP, len(addresses))
-	copy(sorted, addresses)
-	sort.Slice(sorted, func(i, j int) bool { return sorted[i].String() < sorted[j].String() })
-	named := map[string]string{}
-	taken := map[string]bool{}
-	for _, ip := range sorted {
-		hosts, err := s.resolver.LookupAddr(ctx, ip.String())
-		if err != nil && !notFound(err) {
-			return nil, false
-		}
-		sort.Strings(hosts)
-		if len(hosts) > 0 {
-			label := strings.SplitN(strings.TrimSuffix(hosts[0], "."), ".", 2)[0]
-			if label != "" && !taken[label] {
-				taken[label] = true
-				named[ip.String()] = label
-			}
-		}
-	}
-	names := make([]string, len(addresses))
-	for i, ip := range addresses {
-		names[i] = named[ip.String()]
-		if names[i] == "" {
-			names[i] = ip.String()
-		}
-	}
-	return names, true
 }
 
 // srvTargets returns the targets of the records of the lowest priority value (the
@@ -236,7 +202,7 @@ func (s *dnsSource) srvTargets(records []*net.SRV) (targets []string, ports []in
 	return targets, ports, names
 }
 
-// maxParallelLookups bounds the SRV targets resolved at once.
+// maxParallelLookups bounds the SRV targets, or the reverse names, looked up at once.
 const maxParallelLookups = 64
 
 // resolveAll returns the preferred address of each target ("" for a target without

@@ -1,0 +1,106 @@
+package provider
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+)
+
+// startDNSApp runs a provider over one app, commerce, discovered by A/AAAA lookups of
+// "commerce" through the responder, named by reverse lookup.
+func startDNSApp(t *testing.T, responder *dnsResponder, interval string) chan json.Marshaler {
+	t.Helper()
+	cfg := CreateConfig()
+	cfg.Apps = []App{{Name: "commerce", DNS: &DNSDiscovery{
+		Name: "commerce", Port: "8080", Interval: interval, MemberNames: "reverse",
+		Resolver: responder.conn.LocalAddr().String(),
+	}}}
+	p, err := New(context.Background(), cfg, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Init(); err != nil {
+		t.Fatal(err)
+	}
+	cfgChan := make(chan json.Marshaler)
+	if err := p.Provide(cfgChan); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = p.Stop() })
+	return cfgChan
+}
+
+// receiveMembers returns the members of app in the next configuration, as sorted
+// "name=url" pairs, or nil after timeout.
+func receiveMembers(t *testing.T, cfgChan chan json.Marshaler, app string, timeout time.Duration) []string {
+	t.Helper()
+	select {
+	case m := <-cfgChan:
+		data, err := m.MarshalJSON()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var cfg dynamicConfig
+		if err := json.Unmarshal(data, &cfg); err != nil {
+			t.Fatal(err)
+		}
+		middleware := cfg.HTTP.Middlewares[AffinityMiddleware(app)]
+		if middleware == nil || middleware.Plugin["storeaffinity"] == nil {
+			t.Fatalf("no middleware %s in %s", AffinityMiddleware(app), data)
+		}
+		pairs := []string{}
+		for _, service := range middleware.Plugin["storeaffinity"].Members {
+			url := ""
+			if s := cfg.HTTP.Services[service]; s != nil && s.LoadBalancer != nil && len(s.LoadBalancer.Servers) == 1 {
+				url = s.LoadBalancer.Servers[0].URL
+			}
+			pairs = append(pairs, strings.TrimPrefix(service, app+"-")+"="+url)
+		}
+		sort.Strings(pairs)
+		return pairs
+	case <-time.After(timeout):
+		return nil
+	}
+}
+
+// TestReverseNamesOfAFleetArriveWithinAnInterval: 40 replicas named by reverse lookup,
+// through a resolver whose every answer takes 30 ms, are the app's members within one
+// 1 s interval; one PTR lookup after another (1.2 s) would never finish in time.
+func TestReverseNamesOfAFleetArriveWithinAnInterval(t *testing.T) {
+	const replicas = 40
+	const slow = 30 * time.Millisecond
+	addresses := dnsAnswer{delay: slow}
+	answers := map[string]dnsAnswer{"commerce. 28": {delay: slow}}
+	var want []string
+	for i := 1; i <= replicas; i++ {
+		ip := fmt.Sprintf("198.19.0.%d", i)
+		addresses.records = append(addresses.records, ipRecord(ip))
+		answers[fmt.Sprintf("%d.0.19.198.in-addr.arpa. 12", i)] = dnsAnswer{
+			records: [][]byte{nameRecord(fmt.Sprintf("demo-commerce-%d.demo_default.", i))},
+			delay:   slow,
+		}
+		want = append(want, fmt.Sprintf("demo-commerce-%d=http://%s:8080", i, ip))
+	}
+	answers["commerce. 1"] = addresses
+	sort.Strings(want)
+	responder := newDNSResponder(t, answers)
+
+	started := time.Now()
+	cfgChan := startDNSApp(t, responder, "1s")
+	got := receiveMembers(t, cfgChan, "commerce", 5*time.Second)
+	took := time.Since(started)
+	if got == nil {
+		t.Fatalf("no members after %v, want %d within the 1s interval", took, replicas)
+	}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Fatalf("members %q, want %q", got, want)
+	}
+	if took > time.Second {
+		t.Errorf("%d members after %v, want them within the 1s interval", replicas, took)
+	}
+	t.Logf("%d members named by reverse lookup after %v", replicas, took)
+}
