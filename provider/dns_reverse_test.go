@@ -104,3 +104,56 @@ func TestReverseNamesOfAFleetArriveWithinAnInterval(t *testing.T) {
 	}
 	t.Logf("%d members named by reverse lookup after %v", replicas, took)
 }
+
+// TestReverseNamesDoNotDependOnTheAnswersOrder: Docker's DNS lists a service's
+// replicas in no fixed order. Whatever the order, each address keeps its member name
+// (a label two addresses share goes to the lower one), and the app's members are
+// emitted once, not again after every lookup.
+func TestReverseNamesDoNotDependOnTheAnswersOrder(t *testing.T) {
+	ptr := func(name string) dnsAnswer { return dnsAnswer{records: [][]byte{nameRecord(name)}} }
+	responder := newDNSResponder(t, map[string]dnsAnswer{
+		"commerce. 1": {rotate: true, records: [][]byte{
+			ipRecord("198.19.0.5"), ipRecord("198.19.0.2"), ipRecord("198.19.0.4"), ipRecord("198.19.0.3"), ipRecord("198.19.0.6"),
+		}},
+		"commerce. 28":                {},
+		"5.0.19.198.in-addr.arpa. 12": ptr("demo-commerce-1.demo_default."),
+		"2.0.19.198.in-addr.arpa. 12": ptr("demo-commerce-4.demo_default."),
+		"4.0.19.198.in-addr.arpa. 12": ptr("demo-commerce-2.demo_default."),
+		"3.0.19.198.in-addr.arpa. 12": ptr("demo-commerce-3.demo_default."),
+		"6.0.19.198.in-addr.arpa. 12": ptr("demo-commerce-2.other_default."), // taken by .4
+	})
+	want := []string{
+		"198.19.0.6=http://198.19.0.6:8080",
+		"demo-commerce-1=http://198.19.0.5:8080",
+		"demo-commerce-2=http://198.19.0.4:8080",
+		"demo-commerce-3=http://198.19.0.3:8080",
+		"demo-commerce-4=http://198.19.0.2:8080",
+	}
+	src, err := newDNSSource("dns", &DNSDiscovery{Name: "commerce", Port: "8080", MemberNames: "reverse"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	src.resolver = responder.resolver()
+	for i := 0; i < 10; i++ { // each answer rotated one further: .5 .2 .4 .3 .6, then .2 .4 .3 .6 .5, ...
+		members, ok := src.lookup(context.Background())
+		var got []string
+		for _, m := range sortMembers(members) {
+			got = append(got, m.Name+"="+m.URL)
+		}
+		if !ok || strings.Join(got, " ") != strings.Join(want, " ") {
+			t.Fatalf("lookup %d: members %q (ok %v), want %q", i, got, ok, want)
+		}
+	}
+
+	cfgChan := startDNSApp(t, responder, "20ms")
+	if got := receiveMembers(t, cfgChan, "commerce", 3*time.Second); strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Fatalf("emitted members %q, want %q", got, want)
+	}
+	before := responder.times("commerce. 1")
+	if got := receiveMembers(t, cfgChan, "commerce", 400*time.Millisecond); got != nil {
+		t.Fatalf("emitted again, members %q, though only the order of the answer changed", got)
+	}
+	if lookups := responder.times("commerce. 1") - before; lookups < 3 {
+		t.Fatalf("%d lookups while waiting for a spurious change, want several", lookups)
+	}
+}

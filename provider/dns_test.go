@@ -27,6 +27,7 @@ type dnsAnswer struct {
 	rcode   int
 	records [][]byte
 	delay   time.Duration // held back this long, so that it arrives after the others
+	rotate  bool          // each reply starts one record further on, as round-robin DNS does
 }
 
 // dnsResponder is a minimal UDP DNS server on 127.0.0.1 that answers questions,
@@ -37,6 +38,7 @@ type dnsResponder struct {
 	mu      sync.Mutex
 	answers map[string]dnsAnswer // changed through set
 	asked   []string
+	turns   map[string]int // replies so far to each rotating answer
 }
 
 func newDNSResponder(t *testing.T, answers map[string]dnsAnswer) *dnsResponder {
@@ -58,7 +60,7 @@ func newDNSResponder(t *testing.T, answers map[string]dnsAnswer) *dnsResponder {
 			t.Fatal(err)
 		}
 	}
-	r := &dnsResponder{conn: conn, answers: answers}
+	r := &dnsResponder{conn: conn, answers: answers, turns: map[string]int{}}
 	done := make(chan struct{})
 	go r.serve(done)
 	tcpDone := make(chan struct{})
@@ -164,6 +166,11 @@ func (r *dnsResponder) reply(query []byte) ([]byte, time.Duration) {
 	r.mu.Lock()
 	r.asked = append(r.asked, key)
 	answer, ok := r.answers[key]
+	if ok && answer.rotate && len(answer.records) > 0 {
+		turn := r.turns[key] % len(answer.records)
+		r.turns[key]++
+		answer.records = append(append([][]byte{}, answer.records[turn:]...), answer.records[:turn]...)
+	}
 	r.mu.Unlock()
 	if !ok {
 		answer = dnsAnswer{rcode: dnsNXDomain}
@@ -195,6 +202,19 @@ func (r *dnsResponder) set(key string, answer dnsAnswer) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.answers[key] = answer
+}
+
+// times returns how often the question key was asked.
+func (r *dnsResponder) times(key string) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := 0
+	for _, q := range r.asked {
+		if q == key {
+			n++
+		}
+	}
+	return n
 }
 
 // questions returns the questions asked so far, sorted and without repeats.
