@@ -37,9 +37,14 @@ func CheckBadStompOpening(base, path string, o BadStompOpening) error {
 	if err := s.SendText(o.First); err != nil {
 		return err
 	}
+	// The first frame, read alone, so that a session served instead fails at once.
+	f, err := s.Read()
+	if err != nil || f.Opcode != 0x1 || !strings.HasPrefix(string(f.Payload), "ERROR\n") {
+		return fmt.Errorf("first frame %.200q (opcode %d, %v), want an ERROR frame, then close %d saying %q", f.Payload, f.Opcode, err, o.Code, o.Want)
+	}
 	end := s.ReadUntilClose()
-	if end.Code != o.Code || !strings.Contains(end.Reason, o.Want) || len(end.Frames) != 1 || !strings.HasPrefix(end.Frames[0], "ERROR\n") {
-		return fmt.Errorf("%v, want an ERROR frame, then close %d saying %q", end, o.Code, o.Want)
+	if end.Code != o.Code || !strings.Contains(end.Reason, o.Want) || len(end.Frames) != 0 {
+		return fmt.Errorf("an ERROR frame, then %v, want close %d saying %q", end, o.Code, o.Want)
 	}
 	return nil
 }
