@@ -140,3 +140,55 @@ func testPatternChangeWithinABlip(t *testing.T, build Builder) {
 		t.Errorf("storeIdPattern, changed while pos-1's stores were due to end, put every device in store 001 on %s, but %d live devices elsewhere were never ended: %v", owner, len(stale), stale)
 	}
 }
+
+// testMovedStoreEndsAtOneMoment checks that two proxies configured alike end each moved
+// store at the same moment of the spread, a moment of the store's own.
+func testMovedStoreEndsAtOneMoment(t *testing.T, build Builder) {
+	const grace, spread = 100 * time.Millisecond, 2 * time.Second
+	scaled := append(append([]string{}, baseMembers...), "pos-3")
+	// Two proxies configured alike (two middleware names), each with live requests of
+	// the same stores, see the same membership change.
+	names := []string{"live-moment-a", "live-moment-b"}
+	var proxies []*liveRequests
+	var configs []map[string]any
+	var stores []string
+	for _, name := range names {
+		config := baseConfig()
+		config["rebalanceSpread"] = spread.String()
+		live, opened := openLive(t, build, config, name, grace.String(), 40)
+		defer live.closeAll()
+		proxies, configs, stores = append(proxies, live), append(configs, config), opened
+	}
+	changed := make([]time.Time, len(names))
+	for i, name := range names {
+		configs[i]["members"] = scaled
+		changed[i] = time.Now()
+		mustBuild(t, build, proxies[i], configs[i], name)
+	}
+	time.Sleep(grace + spread + 500*time.Millisecond)
+	first, last, moved := time.Duration(1<<62), time.Duration(0), 0
+	for _, store := range stores {
+		if expectedMember(t, "", baseMembers, store) == expectedMember(t, "", scaled, store) {
+			continue
+		}
+		moved++
+		atA, okA := proxies[0].endedAt(store)
+		atB, okB := proxies[1].endedAt(store)
+		if !okA || !okB {
+			t.Fatalf("moved store %s did not end on both proxies within the grace and the spread (%v, %v)", store, okA, okB)
+		}
+		a, b := atA.Sub(changed[0]), atB.Sub(changed[1])
+		if d := a - b; d < -100*time.Millisecond || d > 100*time.Millisecond {
+			t.Errorf("moved store %s ended %v after the change on one proxy, %v on the other: want one moment", store, a, b)
+		}
+		if a < first {
+			first = a
+		}
+		if a > last {
+			last = a
+		}
+	}
+	if moved < 4 || last-first < spread/4 {
+		t.Errorf("%d moved stores ended between %v and %v after the change: want several, at their own moments over %v", moved, first, last, spread)
+	}
+}

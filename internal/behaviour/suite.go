@@ -44,6 +44,7 @@ func Run(t *testing.T, build Builder, liveStores LiveStoresFunc) {
 	t.Run("MovedStoresLiveRequestsEndAfterGrace", func(t *testing.T) { testMovedStoresEnd(t, build) })
 	t.Run("BlipsWithinTheGraceAreForgiven", func(t *testing.T) { testBlipsAreForgiven(t, build) })
 	t.Run("SpreadEndsMovedStoresOverTheWindow", func(t *testing.T) { testSpreadEndsOverTheWindow(t, build) })
+	t.Run("MovedStoreEndsAtOneMomentOnEveryProxy", func(t *testing.T) { testMovedStoreEndsAtOneMoment(t, build) })
 	t.Run("QuickSecondChangeEndsEveryMovedStore", func(t *testing.T) { testQuickSecondChange(t, build) })
 	t.Run("StoreIDPatternChangeEndsLiveStores", func(t *testing.T) { testPatternChangeEndsLiveStores(t, build) })
 	t.Run("StoreIDPatternChangeWithinABlipEndsItsStores", func(t *testing.T) { testPatternChangeWithinABlip(t, build) })
