@@ -27,7 +27,7 @@ func generateOne(app *appSpec, names ...string) *httpConfig {
 // its largest: when Traefik disables the stateful router, a device's request matches
 // no router at all, and a priority one above the largest cannot wrap around.
 func TestSplitRoutersNeverOverlap(t *testing.T) {
-	h := generateOne(splitApp(Router{Rule: "Host(`pos.example.com`)", Priority: math.MaxInt}, "/api/appId/pos/deviceId"), "pos-0", "pos-1")
+	h := generateOne(splitApp(Router{Rule: "Host(`pos.example.com`)", Priority: maxRouterPriority}, "/api/appId/pos/deviceId"), "pos-0", "pos-1")
 	stateful, stateless := h.Routers[WeightedService("pos")], h.Routers[RoundRobinService("pos")]
 	if stateful == nil || stateless == nil {
 		t.Fatalf("routers %v, want the stateful and the stateless one", h.Routers)
@@ -36,8 +36,13 @@ func TestSplitRoutersNeverOverlap(t *testing.T) {
 	if sources == stateful.Rule || stateless.Rule != "(Host(`pos.example.com`)) && !"+sources {
 		t.Errorf("stateful rule %s\nstateless rule %s\nwant the app's rule and the sources, and the app's rule and not the sources", stateful.Rule, stateless.Rule)
 	}
-	if stateful.Priority != math.MaxInt || stateless.Priority != math.MaxInt {
-		t.Errorf("priorities %d and %d, want the router's %d for both", stateful.Priority, stateless.Priority, math.MaxInt)
+	if stateful.Priority != maxRouterPriority || stateless.Priority != maxRouterPriority {
+		t.Errorf("priorities %d and %d, want the router's %d for both", stateful.Priority, stateless.Priority, maxRouterPriority)
+	}
+	_, err := buildApp("apps[0]", &App{Name: "pos", Static: &StaticDiscovery{Servers: []string{"pos-0=http://127.0.0.1:1"}},
+		Router: &Router{Rule: "PathPrefix(`/`)", Priority: math.MaxInt}})
+	if err == nil || !strings.Contains(err.Error(), "apps[0].router.priority") {
+		t.Errorf("a priority above Traefik's largest: %v, want an error naming apps[0].router.priority", err)
 	}
 }
 

@@ -3,11 +3,16 @@ package provider
 import (
 	"errors"
 	"fmt"
+	"math"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
 )
+
+// maxRouterPriority is the largest router priority Traefik takes from a provider: the
+// ones above are its own internal routers'.
+const maxRouterPriority = math.MaxInt64 - 1000
 
 // appSpec is a validated app: its discovery source and the options its objects carry.
 type appSpec struct {
@@ -79,6 +84,9 @@ func buildApp(key string, app *App) (*appSpec, error) {
 	if app.Router != nil {
 		if strings.TrimSpace(app.Router.Rule) == "" {
 			return nil, fmt.Errorf("%s.router.rule: empty", key)
+		}
+		if app.Router.Priority > maxRouterPriority {
+			return nil, fmt.Errorf("%s.router.priority: %d is above Traefik's largest router priority, %d", key, app.Router.Priority, maxRouterPriority)
 		}
 		r := *app.Router
 		r.EntryPoints = splitList(r.EntryPoints)

@@ -129,7 +129,7 @@ func TestSplitRoutersFailClosed(t *testing.T) {
 		refused   bool
 	}{
 		{"typo", devicePath, nil, map[string]any{"rebalanceGrace": "5"}, true},
-		{"maxprio", devicePath, map[string]any{"priority": math.MaxInt64}, nil, false},
+		{"maxprio", devicePath, map[string]any{"priority": math.MaxInt64 - 1000}, nil, false}, // Traefik's largest
 		{"strip", "/pos" + devicePath, map[string]any{"middlewares": []string{"strip-pos@file"}}, nil, false},
 		{"slash", devicePath, nil, map[string]any{"deviceAffinityPrefixes": []string{commerce.Prefix + "/"}}, false},
 	}
