@@ -65,6 +65,13 @@ type Config struct {
 	// response: "member" (the store and member), "store" (the store only) or "off".
 	// The backend always gets the whole stamp.
 	ResponseStamp string `json:"responseStamp,omitempty" yaml:"responseStamp,omitempty"`
+	// App is the metrics' app label (the provider fills it); empty means the
+	// middleware's name. A member's label is its name less the app's and a '-'.
+	App string `json:"app,omitempty" yaml:"app,omitempty"`
+	// ServeMetrics makes the middleware answer every request with the metrics of every
+	// storeaffinity middleware of this Traefik, in Prometheus's text format; it then
+	// takes no other key. The provider routes one on the entry point its metrics name.
+	ServeMetrics bool `json:"serveMetrics,omitempty" yaml:"serveMetrics,omitempty"`
 }
 
 // CreateConfig returns the default configuration.
@@ -98,6 +105,7 @@ type settings struct {
 	stompPaths        map[string]bool
 	stompDeviceHeader string
 	responseStamp     string
+	app               string
 }
 
 // parse checks every key and returns the settings, or an error that names the key.
@@ -107,6 +115,7 @@ func (c *Config) parse() (*settings, error) {
 		deviceQuery:    strings.TrimSpace(c.DeviceIDQuery),
 		cookieName:     strings.TrimSpace(c.StickyCookie),
 		affinityHeader: http.CanonicalHeaderKey(orDefault(c.AffinityHeader, "X-Store-Affinity")),
+		app:            strings.TrimSpace(c.App),
 	}
 	var err error
 	if s.prefixes, err = parsePrefixes(splitList(c.DeviceAffinityPrefixes)); err != nil {

@@ -46,8 +46,9 @@ func (l *storeLife) endAfter(grace time.Duration) {
 // middleware on every configuration change, so this state lives at package level,
 // where successive instances of the same name find it.
 type liveStores struct {
-	name string
-	log  io.Writer // where each change's line goes: os.Stdout, which Traefik logs
+	name     string
+	log      io.Writer                 // where each change's line goes: os.Stdout, which Traefik logs
+	refusals map[string]*atomic.Uint64 // by reason (metrics.go); filled once, read without the lock
 
 	mu        sync.Mutex
 	placement string         // everything that decides a device's route, for the newest instance
@@ -57,6 +58,8 @@ type liveStores struct {
 	picker    hashing.Picker // the newest instance's
 	grace     time.Duration
 	spread    time.Duration
+	app       string                           // the metrics' app label
+	counters  map[string]*memberCounters       // by member (metrics.go)
 	lives     map[string]*storeLife            // by store
 	byMember  map[string]map[string]*storeLife // by member, then store: a change reads one member at a time
 	routes    *routeCache                      // routes under placement
@@ -81,7 +84,8 @@ func trackLive(name, rules, pattern, placement string, picker hashing.Picker, gr
 	liveMu.Lock()
 	ls := liveByName[name]
 	if ls == nil {
-		ls = &liveStores{name: name, log: os.Stdout, lives: map[string]*storeLife{}, byMember: map[string]map[string]*storeLife{}}
+		ls = &liveStores{name: name, log: os.Stdout, refusals: newRefusalCounters(), counters: map[string]*memberCounters{},
+			lives: map[string]*storeLife{}, byMember: map[string]map[string]*storeLife{}}
 		liveByName[name] = ls
 	}
 	liveMu.Unlock()
@@ -211,6 +215,9 @@ func (ls *liveStores) endIfMoved(life *storeLife) {
 		}
 	}
 	ls.remove(life)
+	if c := ls.counters[life.member]; c != nil {
+		c.moved++
+	}
 	ls.mu.Unlock()
 	life.cancel()
 }

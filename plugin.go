@@ -40,6 +40,8 @@ type Affinity struct {
 	stompDeviceHeader  string
 	count              uint64
 	live               *liveStores
+	counters           []*memberCounters // per member (metrics.go)
+	stateless          []*uint64         // per member: its count of stateless requests, atomic
 	routes             *routeCache
 	turn               *atomic.Uint64 // the round-robin turn, kept across rebuilds with the live stores
 	responseStamp      string
@@ -52,6 +54,9 @@ type Affinity struct {
 // New builds the middleware. Traefik calls it on every dynamic configuration change,
 // so it only validates the configuration and precomputes the members' cookies.
 func New(ctx context.Context, next http.Handler, config *Config, name string) (http.Handler, error) {
+	if config.ServeMetrics {
+		return metricsHandler{}, nil
+	}
 	s, err := config.parse()
 	if err != nil {
 		return nil, fmt.Errorf("storeaffinity middleware %q: %w", name, err)
@@ -101,5 +106,9 @@ func New(ctx context.Context, next http.Handler, config *Config, name string) (h
 	}
 	a.live, a.routes = trackLive(name, s.rules(), s.storePattern, a.placement, s.picker, s.grace, s.spread)
 	a.turn = &a.live.turn
+	a.counters = a.live.memberCounters(a.names, s.app)
+	for _, c := range a.counters {
+		a.stateless = append(a.stateless, &c.stateless)
+	}
 	return a, nil
 }

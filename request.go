@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"strings"
+	"sync/atomic"
 
 	"github.com/storeaffinity/storeaffinity/hashing"
 )
@@ -49,7 +50,7 @@ func (a *Affinity) serveEncodedPath(rw http.ResponseWriter, req *http.Request) {
 	case err != nil:
 		a.serveBad(rw, req, err)
 	case strings.IndexByte(deviceID, '/') >= 0:
-		refuse(rw, errEncodedSlash)
+		a.refuse(rw, errEncodedSlash)
 	default:
 		a.serveCheckedPath(rw, req, deviceID)
 	}
@@ -63,7 +64,7 @@ func (a *Affinity) serveEncodedPath(rw http.ResponseWriter, req *http.Request) {
 // prefix for anyone.
 func (a *Affinity) serveOutsidePrefixes(rw http.ResponseWriter, req *http.Request) {
 	if a.plainPattern.MatchString(req.URL.Path) || a.plainPattern.MatchString(servletPath(req.URL.EscapedPath())) {
-		refuse(rw, errEncodedPrefix)
+		a.refuse(rw, errEncodedPrefix)
 		return
 	}
 	a.serveUnmatched(rw, req)
@@ -85,12 +86,12 @@ func (a *Affinity) servePath(rw http.ResponseWriter, req *http.Request, deviceID
 // header or query, when configured, names no other device.
 func (a *Affinity) serveCheckedPath(rw http.ResponseWriter, req *http.Request, deviceID string) {
 	if strings.IndexByte(deviceID, ';') >= 0 && a.pathParameters(req) {
-		refuse(rw, errPathParameters)
+		a.refuse(rw, errPathParameters)
 		return
 	}
 	if a.headerOrQuery {
 		if err := a.checkSameDevice(req, deviceID); err != nil {
-			refuse(rw, err)
+			a.refuse(rw, err)
 			return
 		}
 	}
@@ -103,7 +104,7 @@ func (a *Affinity) serveHeaderOrQuery(rw http.ResponseWriter, req *http.Request)
 	deviceID, found, err := a.headerOrQueryDeviceID(req)
 	switch {
 	case err != nil:
-		refuse(rw, err)
+		a.refuse(rw, err)
 	case found:
 		a.serveFound(rw, req, deviceID)
 	default:
@@ -131,8 +132,10 @@ func (a *Affinity) serveStore(rw http.ResponseWriter, req *http.Request, deviceI
 	} else if len(values) == 1 && len(values[0]) < maxClientCookies && !strings.Contains(values[0], a.cookieName) {
 		req.Header["Cookie"] = []string{r.cookieFirst + values[0]}
 	} else if !setStickyCookie(rw, req, values, a.cookieName, r.cookie) {
+		a.live.refusals[reasonCookies].Add(1)
 		return
 	}
+	atomic.AddUint64(r.requests, 1)
 	for _, key := range a.forgedHeaders {
 		delete(req.Header, key)
 	}
@@ -199,6 +202,7 @@ func (a *Affinity) newRoute(rw http.ResponseWriter, req *http.Request, deviceID 
 		hash:        hash,
 		score:       score,
 		member:      a.names[i],
+		requests:    &a.counters[i].stateful,
 	}
 	switch a.responseStamp {
 	case stampMember:
@@ -218,8 +222,10 @@ func (a *Affinity) serveRoundRobin(rw http.ResponseWriter, req *http.Request) {
 	} else if len(values) == 1 && len(values[0]) < maxClientCookies && !strings.Contains(values[0], a.cookieName) {
 		req.Header["Cookie"] = []string{a.cookiesFirst[i] + values[0]}
 	} else if !setStickyCookie(rw, req, values, a.cookieName, a.cookies[i]) {
+		a.live.refusals[reasonCookies].Add(1)
 		return
 	}
+	atomic.AddUint64(a.stateless[i], 1)
 	delete(req.Header, a.affinityHeader)
 	for _, key := range a.forgedHeaders {
 		delete(req.Header, key)
@@ -234,7 +240,7 @@ func (a *Affinity) serveBad(rw http.ResponseWriter, req *http.Request, err error
 		a.serveRoundRobin(rw, req)
 		return
 	}
-	refuse(rw, err)
+	a.refuse(rw, err)
 }
 
 // serveBadDeviceID answers a request whose device ID is not one. When the path's device
@@ -242,7 +248,7 @@ func (a *Affinity) serveBad(rw http.ResponseWriter, req *http.Request, err error
 // servlet backend removes them and reads a device ID.
 func (a *Affinity) serveBadDeviceID(rw http.ResponseWriter, req *http.Request, err error) {
 	if a.pathParameters(req) {
-		refuse(rw, errPathParameters)
+		a.refuse(rw, errPathParameters)
 		return
 	}
 	a.serveBad(rw, req, err)
@@ -250,6 +256,7 @@ func (a *Affinity) serveBadDeviceID(rw http.ResponseWriter, req *http.Request, e
 
 // refuse answers 400 with a one-line reason, whatever missingDeviceId says: the request
 // names a device in a way a backend may read differently.
-func refuse(rw http.ResponseWriter, err error) {
+func (a *Affinity) refuse(rw http.ResponseWriter, err error) {
+	a.live.refusals[reasonOf(err)].Add(1)
 	http.Error(rw, "storeaffinity: "+err.Error(), http.StatusBadRequest)
 }

@@ -21,6 +21,7 @@ type route struct {
 	hash        uint64 // hashing.Hash64(store)
 	score       uint64 // the member's score for the store (hashing's PickScore)
 	member      string
+	requests    *uint64 // the member's count of stateful requests (metrics.go), atomic
 }
 
 // routeCache maps device IDs to their routes under one placement. It is shared by the

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -47,7 +48,7 @@ func (a *Affinity) serveNoDeviceStomp(rw http.ResponseWriter, req *http.Request)
 		}
 		// A servlet container serves /api/websocket;jsessionid=1 as the STOMP path.
 		if strings.IndexByte(req.URL.Path, ';') >= 0 && a.stompPaths[servletPath(req.URL.EscapedPath())] {
-			refuse(rw, errStompPathParameters)
+			a.refuse(rw, errStompPathParameters)
 			return
 		}
 	}
@@ -77,11 +78,12 @@ func (a *Affinity) serveFoundStomp(rw http.ResponseWriter, req *http.Request, de
 func (a *Affinity) serveStomp(rw http.ResponseWriter, req *http.Request, named string) {
 	protocol, err := stompHandshake(req)
 	if err != nil {
-		refuse(rw, err)
+		a.refuse(rw, err)
 		return
 	}
 	cookies := req.Header["Cookie"]
 	if cookies != nil && pastCookieBounds(strings.Join(cookies, "; ")) {
+		a.live.refusals[reasonCookies].Add(1)
 		refuseCookies(rw)
 		return
 	}
@@ -104,12 +106,16 @@ func (a *Affinity) serveStomp(rw http.ResponseWriter, req *http.Request, named s
 	}
 	headers, complete, refusal := readConnect(client, buffered.Reader, &conn.replay)
 	if !complete {
+		if refusal != nil {
+			a.live.refusals[reasonConnect].Add(1)
+		}
 		end = refusal
 		return
 	}
 	w := &stompWriter{conn: conn, header: http.Header{}}
 	r, refusal, always := a.stompRoute(headers, named)
 	if refusal != nil && (always || !a.roundRobinBad) {
+		a.live.refusals[reasonConnect].Add(1)
 		end = refusal
 		return
 	}
@@ -121,9 +127,12 @@ func (a *Affinity) serveStomp(rw http.ResponseWriter, req *http.Request, named s
 	conn.watchClient(cancel)
 	switch {
 	case refusal != nil:
-		a.prepareStomp(req, cookies, a.cookies[a.turn.Add(1)%a.count], protocol)
+		i := a.turn.Add(1) % a.count
+		atomic.AddUint64(a.stateless[i], 1)
+		a.prepareStomp(req, cookies, a.cookies[i], protocol)
 		a.next.ServeHTTP(w, req)
 	default:
+		atomic.AddUint64(r.requests, 1)
 		a.prepareStomp(req, cookies, r.cookie, protocol)
 		req.Header[a.affinityHeader] = r.stamp
 		w.moved = a.serveTracked(w, req, r)

@@ -9,6 +9,16 @@ type Config struct {
 	MiddlewarePlugin string `json:"middlewarePlugin,omitempty"`
 	// Apps are the load-balanced applications; each gets its own objects.
 	Apps []App `json:"apps,omitempty"`
+	// Metrics, when set, routes the middleware's Prometheus metrics on an entry point
+	// of the operator's, never on an app's router.
+	Metrics *Metrics `json:"metrics,omitempty"`
+}
+
+// Metrics is where the middleware's metrics are served: the router
+// storeaffinity-metrics, with rule Path(<path>) on the entry point.
+type Metrics struct {
+	EntryPoint string `json:"entryPoint,omitempty"` // default "traefik"
+	Path       string `json:"path,omitempty"`       // default "/storeaffinity/metrics"
 }
 
 // App describes one application: how to discover its members, the middleware

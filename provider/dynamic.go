@@ -84,6 +84,8 @@ type affinityConfig struct {
 	StompConnectPaths      []string `json:"stompConnectPaths,omitempty"`
 	StompDeviceIDHeader    string   `json:"stompDeviceIdHeader,omitempty"`
 	ResponseStamp          string   `json:"responseStamp,omitempty"`
+	App                    string   `json:"app,omitempty"`
+	ServeMetrics           bool     `json:"serveMetrics,omitempty"`
 }
 
 // payload hands Traefik configuration that is already encoded.

@@ -47,6 +47,7 @@ func addApp(h *httpConfig, middlewarePlugin string, app *appSpec, members []memb
 	options := app.options
 	options.Members = names
 	options.StickyCookie = weighted.Sticky.Cookie.Name
+	options.App = app.name
 	middleware := AffinityMiddleware(app.name)
 	h.Middlewares[middleware] = &middlewareConfig{Plugin: map[string]*affinityConfig{middlewarePlugin: &options}}
 

@@ -129,7 +129,9 @@ func (p *Provider) emit(ctx context.Context, updates <-chan appUpdate, cfgChan c
 		if !started || len(members) == 0 {
 			continue
 		}
-		data, err := encode(generate(p.config.MiddlewarePlugin, p.apps, members))
+		generated := generate(p.config.MiddlewarePlugin, p.apps, members)
+		addMetrics(generated.HTTP, p.config.MiddlewarePlugin, p.config.Metrics)
+		data, err := encode(generated)
 		if err != nil {
 			fmt.Fprintf(os.Stderr, "provider %s: encode configuration: %v\n", p.name, err)
 			continue

@@ -35,6 +35,11 @@ func buildApps(cfg *Config) ([]*appSpec, error) {
 	if len(cfg.Apps) == 0 {
 		return nil, errors.New("apps: no app configured")
 	}
+	if cfg.Metrics != nil {
+		if err := checkMetrics(cfg.Metrics); err != nil {
+			return nil, err
+		}
+	}
 	seen := make(map[string]bool)
 	var specs []*appSpec
 	for i := range cfg.Apps {
@@ -42,6 +47,9 @@ func buildApps(cfg *Config) ([]*appSpec, error) {
 		spec, err := buildApp(key, &cfg.Apps[i])
 		if err != nil {
 			return nil, err
+		}
+		if cfg.Metrics != nil && WeightedService(spec.name) == MetricsObject {
+			return nil, fmt.Errorf("%s.name: %q is the name of the metrics router; rename the app", key, spec.name)
 		}
 		if seen[spec.name] {
 			return nil, fmt.Errorf("%s.name: duplicate app name %q", key, spec.name)

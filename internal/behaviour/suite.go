@@ -77,6 +77,7 @@ func Run(t *testing.T, build Builder, liveStores LiveStoresFunc) {
 	t.Run("MovedStoresStompSessionEndsWith1012", func(t *testing.T) { testMovedStoreStompSessionEnds(t, build) })
 	t.Run("StompSessionsCutAtEveryStageLeaveNothing", func(t *testing.T) { testStompCutsLeaveNothing(t, build, liveStores) })
 	t.Run("StompClientLeavingWhileItsMemberHangsIsLetGo", func(t *testing.T) { testStompClientLeavesWhileMemberHangs(t, build, liveStores) })
+	t.Run("MetricsCountWhatWasServed", func(t *testing.T) { testMetrics(t, build) })
 	t.Run("PanicInNextReleasesTheStore", func(t *testing.T) { testPanicReleasesStore(t, build, liveStores) })
 	t.Run("NoMembersDropsEverySpelling", func(t *testing.T) { testNoMembersSpellings(t, build) })
 	t.Run("OutdatedInstancesLiveRequestsEnd", func(t *testing.T) { testOutdatedInstanceEnds(t, build) })

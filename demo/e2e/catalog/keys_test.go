@@ -26,8 +26,9 @@ func jsonKeys(t reflect.Type) map[string]bool {
 // app is a middleware option passed through.
 var providerOwnKeys = map[string]bool{"name": true, "static": true, "dns": true, "kubernetes": true, "healthCheck": true, "router": true}
 
-// The middleware keys the provider fills itself.
-var providerFilledKeys = map[string]bool{"members": true, "stickyCookie": true}
+// The middleware keys the provider fills itself: the app's members, cookie and name, and
+// serveMetrics on the middleware of its metrics router.
+var providerFilledKeys = map[string]bool{"members": true, "stickyCookie": true, "app": true, "serveMetrics": true}
 
 // TestProviderPassesEveryMiddlewareKey compares the middleware's configuration keys
 // with the provider's app keys, by reflection: the two plugins are separate modules
