@@ -39,6 +39,7 @@ tools:
 	@scripts/install-stompclient.sh "$(CACHE)" >/dev/null
 	@scripts/install-docker.sh "$(CACHE)" >/dev/null
 	@scripts/install-compose.sh "$(CACHE)" >/dev/null
+	@scripts/install-promtool.sh "$(CACHE)" >/dev/null
 
 test-e2e: tools
 	# The demo and the end-to-end suite (demo/e2e) are one harness module. One package
