@@ -35,11 +35,11 @@ func terminatingPod(name, address string) pod {
 // sliceName is the pos Service's one EndpointSlice, named as the controller names them.
 const sliceName = "pos-7xq2k"
 
-// endpointSlice returns the EndpointSlice of the pos Service with pods.
-func endpointSlice(pods []pod) *discoveryv1.EndpointSlice {
+// endpointSlice returns the EndpointSlice of the pos Service of namespace with pods.
+func endpointSlice(namespace string, pods []pod) *discoveryv1.EndpointSlice {
 	portName, port, protocol := "http", int32(8080), corev1.ProtocolTCP
 	slice := &discoveryv1.EndpointSlice{
-		ObjectMeta: metav1.ObjectMeta{Name: sliceName, Namespace: "commerce", Labels: map[string]string{
+		ObjectMeta: metav1.ObjectMeta{Name: sliceName, Namespace: namespace, Labels: map[string]string{
 			discoveryv1.LabelServiceName: "pos",
 			discoveryv1.LabelManagedBy:   "endpointslice-controller.k8s.io",
 		}},
@@ -52,19 +52,25 @@ func endpointSlice(pods []pod) *discoveryv1.EndpointSlice {
 			Addresses:  []string{p.Address},
 			Hostname:   &hostname,
 			Conditions: discoveryv1.EndpointConditions{Ready: &ready, Serving: &serving, Terminating: &terminating},
-			TargetRef:  &corev1.ObjectReference{Kind: "Pod", Namespace: "commerce", Name: p.Name},
+			TargetRef:  &corev1.ObjectReference{Kind: "Pod", Namespace: namespace, Name: p.Name},
 		})
 	}
 	return slice
 }
 
-// writeSlice creates or replaces the EndpointSlice and returns when the write was sent.
+// writeSlice creates or replaces the commerce namespace's EndpointSlice and returns
+// when the write was sent.
 func writeSlice(t *testing.T, client *kubernetes.Clientset, pods []pod) time.Time {
+	return writeSliceIn(t, client, "commerce", pods)
+}
+
+// writeSliceIn is writeSlice in another namespace.
+func writeSliceIn(t *testing.T, client *kubernetes.Clientset, namespace string, pods []pod) time.Time {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	slices := client.DiscoveryV1().EndpointSlices("commerce")
-	slice := endpointSlice(pods)
+	slices := client.DiscoveryV1().EndpointSlices(namespace)
+	slice := endpointSlice(namespace, pods)
 	current, err := slices.Get(ctx, sliceName, metav1.GetOptions{})
 	sent := time.Now()
 	if err == nil {
