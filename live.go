@@ -28,6 +28,7 @@ type storeLife struct {
 	member   string
 	requests int    // live requests holding it; guarded by liveStores.mu
 	ending   string // the placement that scheduled its end, or ""; guarded by liveStores.mu
+	regroup  bool   // a storeIdPattern change ends it: no later placement forgives it; guarded by liveStores.mu
 }
 
 func newStoreLife(r *route) *storeLife {
@@ -161,9 +162,11 @@ func (ls *liveStores) endMoved(placement string, check, change *hashing.Change, 
 				// Its end is already scheduled, by an older placement that would
 				// forgive it by the old pattern's store: this one ends it.
 				life.ending = placement
+				life.regroup = true
 				moved++
 			case life.ending != "":
 			case leaving[i] || endAll:
+				life.regroup = endAll
 				ls.scheduleEnd(life, placement, changed)
 				moved++
 			default:
@@ -207,7 +210,7 @@ func spreadShare(storeHash uint64) float64 {
 // (a readiness blip, a DNS flap) ends nothing.
 func (ls *liveStores) endIfMoved(life *storeLife) {
 	ls.mu.Lock()
-	if life.ending != ls.placement {
+	if life.ending != ls.placement && !life.regroup {
 		if owner := ls.picker.Members()[ls.picker.PickHash(life.hash)]; owner == life.member {
 			life.ending = ""
 			ls.mu.Unlock()

@@ -57,7 +57,7 @@ type stompConn struct {
 	client   net.Conn
 	reader   *bufio.Reader // the client's bytes, starting with what the hijack buffered
 	replay   []byte        // the client's frames read to route the session
-	early    []byte        // a byte the watch read, after replay
+	early    []byte        // what the watch read, after replay
 	protocol string        // the subprotocol the client was told
 
 	watching sync.Once     // stops the watch for a client that leaves before the backend answers
@@ -73,24 +73,33 @@ type stompConn struct {
 	done      bool
 }
 
-// watchClient waits, in a goroutine of its own, for the client to send a byte or to
-// leave, and calls leave when it left. Until the proxy first reads the client, nobody
-// else does, so a client that goes away while its member hangs would otherwise hold
-// the session, its goroutines and the backend connection until the member answers.
-// It reads the connection itself, not the hijacked buffer: a read error there would
-// also cancel the request's context, as net/http does for a connection it serves.
+// watchClient reads the client, in a goroutine of its own, until stopWatch, keeping
+// what it reads for the proxy (early), and calls leave when the client left. Until
+// the proxy first reads the client, nobody else does, so a client that goes away
+// while its member hangs would otherwise hold the session, its goroutines and the
+// backend connection until the member answers. It reads the connection itself, not
+// the hijacked buffer, whose bytes it takes first: a read error there would also
+// cancel the request's context, as net/http does for a connection it serves. Past
+// maxStompConnectBytes kept, it stops reading, and the client is no longer watched.
 func (c *stompConn) watchClient(leave context.CancelFunc) {
-	if c.reader.Buffered() > 0 {
-		return // the client has sent more already: it cannot be watched, and is there
+	if n := c.reader.Buffered(); n > 0 {
+		buffered, _ := c.reader.Peek(n)
+		c.early = append(c.early, buffered...)
+		_, _ = c.reader.Discard(n)
 	}
 	c.watched = make(chan struct{})
 	go func() {
 		defer close(c.watched)
-		one := make([]byte, 1)
-		n, err := c.client.Read(one)
-		c.early = one[:n]
-		if err != nil && !stoppedWatch(err) {
-			leave()
+		chunk := make([]byte, 4096)
+		for len(c.early) < maxStompConnectBytes {
+			n, err := c.client.Read(chunk)
+			c.early = append(c.early, chunk[:n]...)
+			if err != nil {
+				if !stoppedWatch(err) {
+					leave()
+				}
+				return
+			}
 		}
 	}()
 }
@@ -114,8 +123,8 @@ func (c *stompConn) stopWatch() {
 	})
 }
 
-// Read returns the replayed frames first, then the byte the watch read, then the
-// client's bytes.
+// Read returns the replayed frames first, then what the watch read, then the client's
+// bytes.
 func (c *stompConn) Read(p []byte) (int, error) {
 	c.stopWatch()
 	if len(c.replay) > 0 {

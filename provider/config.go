@@ -98,6 +98,10 @@ type Router struct {
 	Priority    int      `json:"priority,omitempty"`
 	// Middlewares run before the affinity middleware.
 	Middlewares []string `json:"middlewares,omitempty"`
+	// OneRouter keeps one router through the affinity middleware, without the fast
+	// path's stateless router: for an entry point whose middlewares rewrite the path or
+	// set the device header, which the provider cannot see.
+	OneRouter bool `json:"oneRouter,omitempty"`
 }
 
 // CreateConfig returns the default configuration.

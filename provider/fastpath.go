@@ -18,7 +18,9 @@ import (
 // a device's request matches no router and gets a 404, as with one router; it never
 // falls through to round-robin. Middlewares on the router act after Traefik has chosen
 // one, and may rewrite what the middleware reads (stripPrefix, a forwardAuth that sets
-// the device header), so a router with middlewares keeps one router.
+// the device header), so a router with middlewares keeps one router. The entry point's
+// own middlewares act the same way, and the provider cannot see them: router.oneRouter
+// keeps one router.
 //
 // The stateful rule is a superset: a request it catches needlessly is served exactly
 // as with one router. Traefik's path matchers read the path percent-decoded except
@@ -38,7 +40,7 @@ const DefaultAffinityHeader = "X-Store-Affinity"
 // no middleware of the router can change the request after the routers matched it.
 func splitRouters(router *Router, options affinityConfig) bool {
 	hasSource := len(options.DeviceAffinityPrefixes) > 0 || len(options.StompConnectPaths) > 0 || options.DeviceIDHeader != ""
-	return hasSource && options.DeviceIDQuery == "" && len(router.Middlewares) == 0
+	return hasSource && options.DeviceIDQuery == "" && len(router.Middlewares) == 0 && !router.OneRouter
 }
 
 // statefulRule returns the rule of the stateful router: the app's rule, and any

@@ -46,6 +46,28 @@ func TestSplitRoutersNeverOverlap(t *testing.T) {
 	}
 }
 
+// TestSplitRoutersWithoutPriorityRankAsTheAppsRule checks that, without a priority,
+// both routers take the length of the app's rule as theirs, the rank Traefik gives the
+// app's rule: the longer split rules would outrank the operator's other routers.
+func TestSplitRoutersWithoutPriorityRankAsTheAppsRule(t *testing.T) {
+	rule := "Host(`pos.example.com`)"
+	h := generateOne(splitApp(Router{Rule: rule}, "/api/appId/pos/deviceId"), "pos-0")
+	for _, name := range []string{WeightedService("pos"), RoundRobinService("pos")} {
+		if got := h.Routers[name].Priority; got != len(rule) {
+			t.Errorf("router %s: priority %d, want %d, the length of the app's rule", name, got, len(rule))
+		}
+	}
+}
+
+// TestOneRouterKeepsOneRouter checks router.oneRouter, for entry-point middlewares
+// that the provider cannot see.
+func TestOneRouterKeepsOneRouter(t *testing.T) {
+	h := generateOne(splitApp(Router{Rule: "PathPrefix(`/`)", OneRouter: true}, "/api/appId/pos/deviceId"), "pos-0")
+	if router := h.Routers[WeightedService("pos")]; len(h.Routers) != 1 || router == nil || router.Rule != "PathPrefix(`/`)" {
+		t.Errorf("routers %v, want one router with the app's rule", h.Routers)
+	}
+}
+
 // TestRouterMiddlewaresKeepOneRouter checks that a router with middlewares, which may
 // rewrite the request after Traefik chose a router (stripPrefix, a forwardAuth that
 // sets the device header), is emitted as one router through the affinity middleware.

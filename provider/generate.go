@@ -74,11 +74,17 @@ func addRouters(h *httpConfig, app *appSpec, options affinityConfig, middleware 
 		return
 	}
 	stateful.Rule = statefulRule(app.router.Rule, options)
+	if stateful.Priority == 0 {
+		// Traefik ranks a router without a priority by its rule's length: both keep
+		// the rank of the app's rule, which the longer split rules would outrank others
+		// with.
+		stateful.Priority = len(app.router.Rule)
+	}
 	stateless := &routerConfig{
 		EntryPoints: app.router.EntryPoints,
 		Service:     RoundRobinService(app.name),
 		Rule:        statelessRule(app.router.Rule, options),
-		Priority:    app.router.Priority,
+		Priority:    stateful.Priority,
 		Middlewares: []string{StripMiddleware(app.name)},
 	}
 	h.Routers[RoundRobinService(app.name)] = stateless

@@ -12,7 +12,7 @@ import (
 
 // maxRouterPriority is the largest router priority Traefik takes from a provider: the
 // ones above are its own internal routers'.
-const maxRouterPriority = math.MaxInt64 - 1000
+const maxRouterPriority = math.MaxInt - 1000
 
 // appSpec is a validated app: its discovery source and the options its objects carry.
 type appSpec struct {

@@ -192,3 +192,32 @@ func testMovedStoreEndsAtOneMoment(t *testing.T, build Builder) {
 		t.Errorf("%d moved stores ended between %v and %v after the change: want several, at their own moments over %v", moved, first, last, spread)
 	}
 }
+
+// testPatternChangeThenMembersChange changes storeIdPattern, then the members within
+// the grace: the stores the pattern change ends must end, whatever the later change
+// would forgive by the old pattern's stores.
+func testPatternChangeThenMembersChange(t *testing.T, build Builder) {
+	const grace = 300 * time.Millisecond
+	config := baseConfig()
+	live, stores := openLive(t, build, config, "live-pattern-scale", grace.String(), 60)
+	defer live.closeAll()
+	config["storeIdPattern"] = `-(?P<store>[0-9]+)$` // every device now of store 001
+	mustBuild(t, build, live, config, "live-pattern-scale")
+	time.Sleep(100 * time.Millisecond)
+	scaled := []any{"pos-0", "pos-1", "pos-2", "pos-3"}
+	config["members"] = scaled
+	mustBuild(t, build, live, config, "live-pattern-scale")
+	time.Sleep(grace + 500*time.Millisecond)
+	owner := expectedMember(t, "", []string{"pos-0", "pos-1", "pos-2", "pos-3"}, "001")
+	stale := 0
+	for _, store := range stores {
+		if expectedMember(t, "", baseMembers, store) != owner {
+			if _, ok := live.endedAt(store); !ok {
+				stale++
+			}
+		}
+	}
+	if stale > 0 {
+		t.Errorf("storeIdPattern put every device in store 001 on %s, then pos-3 joined within the grace, but %d live devices elsewhere were never ended", owner, stale)
+	}
+}

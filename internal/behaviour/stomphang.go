@@ -16,6 +16,22 @@ import (
 // let go at once, as it does a REST request, cancelling next, so that the backend
 // connection closes and the store is no longer tracked.
 func testStompClientLeavesWhileMemberHangs(t *testing.T, build Builder, liveStores LiveStoresFunc) {
+	closeFrame := wsclient.MaskedFrame(true, 0x8, []byte{0x03, 0xe8})
+	for _, tc := range []struct {
+		name  string
+		first []byte // what the client sends: a CONNECT frame, and maybe more
+		then  []byte // what it sends before it leaves
+	}{
+		{"leaves", connectBytes, nil},
+		{"sends a close frame, then leaves", connectBytes, closeFrame},
+		{"sends CONNECT and a SUBSCRIBE in one write, then leaves", append(append([]byte{}, connectBytes...),
+			wsclient.MaskedFrame(true, 0x1, []byte("SUBSCRIBE\nid:1\ndestination:/topic/x\n\n\x00"))...), nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) { testStompClientLeaves(t, build, liveStores, tc.first, tc.then) })
+	}
+}
+
+func testStompClientLeaves(t *testing.T, build Builder, liveStores LiveStoresFunc, first, then []byte) {
 	let := make(chan struct{})
 	backendClosed := make(chan struct{}, 1)
 	hanging := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
@@ -46,7 +62,7 @@ func testStompClientLeavesWhileMemberHangs(t *testing.T, build Builder, liveStor
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.SendText(wsclient.ConnectFrame("00123-001")); err != nil {
+	if err := s.SendRaw(first); err != nil {
 		t.Fatal(err)
 	}
 	deadline := time.Now().Add(5 * time.Second)
@@ -55,6 +71,9 @@ func testStompClientLeavesWhileMemberHangs(t *testing.T, build Builder, liveStor
 	}
 	if liveStores(name) != 1 {
 		t.Fatalf("the session never reached its member: %d live stores", liveStores(name))
+	}
+	if then != nil {
+		_ = s.SendRaw(then)
 	}
 	s.Close()
 	left := time.Now()

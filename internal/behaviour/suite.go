@@ -48,6 +48,7 @@ func Run(t *testing.T, build Builder, liveStores LiveStoresFunc) {
 	t.Run("QuickSecondChangeEndsEveryMovedStore", func(t *testing.T) { testQuickSecondChange(t, build) })
 	t.Run("StoreIDPatternChangeEndsLiveStores", func(t *testing.T) { testPatternChangeEndsLiveStores(t, build) })
 	t.Run("StoreIDPatternChangeWithinABlipEndsItsStores", func(t *testing.T) { testPatternChangeWithinABlip(t, build) })
+	t.Run("StoreIDPatternChangeThenMembersChangeEndsItsStores", func(t *testing.T) { testPatternChangeThenMembersChange(t, build) })
 	t.Run("GraceOffKeepsLiveRequests", func(t *testing.T) { testGraceOff(t, build) })
 	t.Run("CookieFloodsAreRefused", func(t *testing.T) { testCookieFloods(t, build) })
 	t.Run("QueryReadAsTheBackendReadsIt", func(t *testing.T) { testQueryDecoded(t, build) })
