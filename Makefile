@@ -9,7 +9,7 @@ MODULES := . provider demo cmd/storeaffinity
 STANDALONE_MODULES := demo/compose
 export STOREAFFINITY_CACHE := $(CACHE)
 
-.PHONY: demo test test-unit test-e2e tools bench bench-yaegi bench-handoff profile wrk lint release
+.PHONY: demo test test-unit test-e2e tools bench bench-scale bench-yaegi bench-handoff profile wrk lint release
 
 ## demo: 3 replicas behind Traefik with both plugins, a fleet of stores, a live scale to 4.
 ## HOLD=1 keeps it running afterwards.
@@ -65,6 +65,12 @@ bench-yaegi:
 ## held open: New's time, the change's CPU, when the last moved store ends.
 bench-handoff:
 	cd demo && $(GO) test -run '^$$' -bench Handoff -benchtime 1x -timeout 20m ./e2e/yaegi/
+
+## bench-scale: the Commerce StatefulSet 3 -> 6 -> 3 and a rolling update under 1,000
+## stores' STOMP sessions and REST calls, through Traefik and a real kube-apiserver;
+## writes its table into BENCHMARKS.md.
+bench-scale: tools
+	cd demo && STOREAFFINITY_SCALE=full STOREAFFINITY_SCALE_REPORT=$(CURDIR)/BENCHMARKS.md $(GO) test -count=1 -v -timeout 30m -run TestScaleUnderLoad ./e2e/kubernetes/
 
 wrk:
 	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
