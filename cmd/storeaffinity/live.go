@@ -22,6 +22,7 @@ type liveMiddleware struct {
 	Members        []string
 	Strategy       string
 	StoreIDPattern string
+	App            string   // the metrics' app label: the app option, else the name
 	Status         string   // Traefik's: enabled, warning or disabled
 	Errors         []string // why Traefik disabled the middleware, or warns of it
 }
@@ -54,31 +55,45 @@ type apiService struct {
 
 // traefikGet decodes the JSON of a path of Traefik's API at base into v.
 func traefikGet(ctx context.Context, base, path string, v any) error {
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimSuffix(base, "/")+path, nil)
+	body, status, err := getBounded(ctx, strings.TrimSuffix(base, "/")+path)
 	if err != nil {
 		return fmt.Errorf("--traefik: %w", err)
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return fmt.Errorf("--traefik: %w", err)
-	}
-	defer func() { _ = resp.Body.Close() }()
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("--traefik: GET %s: %s (is the API enabled on that address?)", path, printable(resp.Status))
-	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswerBytes+1))
-	if err != nil {
-		return fmt.Errorf("--traefik: GET %s: %w", path, err)
-	}
-	if len(body) > maxAnswerBytes {
-		return fmt.Errorf("--traefik: GET %s: the answer is larger than %d MiB", path, maxAnswerBytes>>20)
+	if status != "" {
+		return fmt.Errorf("--traefik: GET %s: %s (is the API enabled on that address?)", path, status)
 	}
 	if err := json.Unmarshal(body, v); err != nil {
 		return fmt.Errorf("--traefik: GET %s: %w", path, err)
 	}
 	return nil
+}
+
+// getBounded returns the body of a GET of address, within ten seconds, or the status
+// (printable) of an answer other than 200 OK. A body larger than maxAnswerBytes is an
+// error; errors name the address, as net/http's do.
+func getBounded(ctx context.Context, address string) (body []byte, status string, err error) {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, address, nil)
+	if err != nil {
+		return nil, "", err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, "", err
+	}
+	defer func() { _ = resp.Body.Close() }()
+	if resp.StatusCode != http.StatusOK {
+		return nil, printable(resp.Status), nil
+	}
+	body, err = io.ReadAll(io.LimitReader(resp.Body, maxAnswerBytes+1))
+	if err != nil {
+		return nil, "", fmt.Errorf("GET %s: %w", address, err)
+	}
+	if len(body) > maxAnswerBytes {
+		return nil, "", fmt.Errorf("GET %s: the answer is larger than %d MiB", address, maxAnswerBytes>>20)
+	}
+	return body, "", nil
 }
 
 // liveMiddlewares returns the storeaffinity middlewares of the Traefik at base: the
@@ -103,6 +118,9 @@ func liveMiddlewares(ctx context.Context, base string) ([]liveMiddleware, error)
 				live.Strategy = s
 			}
 			live.StoreIDPattern, _ = options["storeIdPattern"].(string)
+			if live.App, _ = options["app"].(string); live.App == "" {
+				live.App = m.Name
+			}
 			out = append(out, live)
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/storeaffinity/storeaffinity-provider"
 	"github.com/storeaffinity/storeaffinity/hashing"
 	"github.com/traefik/paerser/cli"
 )
@@ -15,6 +16,7 @@ type statusConfig struct {
 	ConfigFile string `description:"Configuration file (TOML or YAML) with the keys below; replaces all other flags."`
 	Traefik    string `description:"Base URL of Traefik's API (api.insecure or the API's entry point), such as http://127.0.0.1:8080."`
 	Middleware string `description:"Only this storeaffinity middleware, by its full name (pos-affinity@plugin-storeaffinityprovider); default every one."`
+	Metrics    string `description:"URL of the middleware's metrics, for each member's live sessions and stores (default: the provider's storeaffinity-metrics router, on the host of --traefik)."`
 	Stores     int    `description:"Number of synthetic store IDs for each member's share; 100000 when neither this nor storesFile is given."`
 	StoresFile string `description:"File with one store ID per line, for each member's share."`
 }
@@ -51,15 +53,14 @@ func runStatus(out io.Writer, config *statusConfig) error {
 	if err != nil {
 		return err
 	}
+	live := printLiveSource(ctx, out, config)
 	var disabled []liveMiddleware
-	for i, m := range middlewares {
-		if i > 0 {
-			_, _ = fmt.Fprintln(out)
-		}
+	for _, m := range middlewares {
+		_, _ = fmt.Fprintln(out)
 		if m.Status == statusDisabled {
 			disabled = append(disabled, m)
 		}
-		if err := printStatus(ctx, out, config.Traefik, m, stores, from); err != nil {
+		if err := printStatus(ctx, out, config.Traefik, m, live, stores, from); err != nil {
 			return err
 		}
 	}
@@ -82,10 +83,37 @@ func disabledError(disabled []liveMiddleware) error {
 	return fmt.Errorf("--traefik: %d middlewares are disabled, so Traefik routes nothing through them: %s", len(disabled), strings.Join(names, ", "))
 }
 
+// printLiveSource reads the live sessions and stores of each member from the metrics
+// (--metrics, else the provider's metrics router) and prints where they come from, or
+// why they are not available; it returns nil then. Status goes on either way.
+func printLiveSource(ctx context.Context, out io.Writer, config *statusConfig) map[memberOfApp]*liveCounts {
+	address, source := config.Metrics, "--metrics"
+	if address == "" {
+		var err error
+		if address, err = metricsURL(ctx, config.Traefik); err != nil {
+			_, _ = fmt.Fprintf(out, "live sessions: not available (%s)\n", printable(err.Error()))
+			return nil
+		}
+		source = "the " + provider.MetricsObject + " router"
+	}
+	if address == "" {
+		_, _ = fmt.Fprintln(out, "live sessions: not available (set the provider's metrics option)")
+		return nil
+	}
+	live, err := liveMetrics(ctx, address)
+	if err != nil {
+		_, _ = fmt.Fprintf(out, "live sessions: not available (%s: %s)\n", source, printable(err.Error()))
+		return nil
+	}
+	_, _ = fmt.Fprintf(out, "live sessions and stores: this Traefik replica's view, from %s (%s)\n", printable(address), source)
+	return live
+}
+
 // printStatus prints one middleware's status in Traefik, with Traefik's errors, and
-// unless Traefik has disabled it, its members, their child services and servers, and
-// their share of stores. What Traefik's API says goes through printable.
-func printStatus(ctx context.Context, out io.Writer, base string, m liveMiddleware, stores []string, from string) error {
+// unless Traefik has disabled it, its members, their child services and servers, their
+// share of stores, and their live sessions and stores when live has them. What
+// Traefik's API says goes through printable.
+func printStatus(ctx context.Context, out io.Writer, base string, m liveMiddleware, live map[memberOfApp]*liveCounts, stores []string, from string) error {
 	traefikStatus := printable(m.Status)
 	if traefikStatus == "" {
 		traefikStatus = "unknown"
@@ -114,7 +142,11 @@ func printStatus(ctx context.Context, out io.Writer, base string, m liveMiddlewa
 		share[picker.Pick(store)]++
 	}
 	table := newTable(out)
-	_, _ = fmt.Fprintln(table, "MEMBER\tSERVICE\tSERVERS\tSTORES")
+	header := "MEMBER\tSERVICE\tSERVERS\tSTORES"
+	if live != nil {
+		header += "\tLIVE SESSIONS\tLIVE STORES"
+	}
+	_, _ = fmt.Fprintln(table, header)
 	for i, member := range picker.Members() {
 		service := member + "@" + m.Provider
 		var servers []string
@@ -129,8 +161,16 @@ func printStatus(ctx context.Context, out io.Writer, base string, m liveMiddlewa
 		} else if err != nil {
 			servers = append(servers, "unknown: "+printable(err.Error()))
 		}
-		_, _ = fmt.Fprintf(table, "%s\t%s\t%s\t%.1f%% (%d)\n", member, printable(service), strings.Join(servers, ", "),
+		_, _ = fmt.Fprintf(table, "%s\t%s\t%s\t%.1f%% (%d)", member, printable(service), strings.Join(servers, ", "),
 			100*float64(share[i])/float64(len(stores)), share[i])
+		if live != nil {
+			counts := live[memberOfApp{m.App, strings.TrimPrefix(member, m.App+"-")}]
+			if counts == nil {
+				counts = &liveCounts{sessions: "-", stores: "-"}
+			}
+			_, _ = fmt.Fprintf(table, "\t%s\t%s", printable(counts.sessions), printable(counts.stores))
+		}
+		_, _ = fmt.Fprintln(table)
 	}
 	return table.Flush()
 }

@@ -14,12 +14,24 @@ import (
 // the answer of /api/http/services/<name>; any other path is a 404.
 func fakeTraefik(t *testing.T, middlewares any, services map[string]any) string {
 	t.Helper()
+	return fakeTraefikWith(t, middlewares, services, nil)
+}
+
+// fakeTraefikWith is fakeTraefik that also answers the paths of extra, such as
+// /api/http/routers. Routers and entry points are empty lists unless extra has them,
+// as in a Traefik whose provider has no metrics option.
+func fakeTraefikWith(t *testing.T, middlewares any, services map[string]any, extra map[string]any) string {
+	t.Helper()
 	server := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var answer any
 		if r.URL.Path == "/api/http/middlewares" {
 			answer = middlewares
 		} else if name, ok := strings.CutPrefix(r.URL.Path, "/api/http/services/"); ok && services[name] != nil {
 			answer = services[name]
+		} else if extra[r.URL.Path] != nil {
+			answer = extra[r.URL.Path]
+		} else if r.URL.Path == "/api/http/routers" || r.URL.Path == "/api/entrypoints" {
+			answer = []any{}
 		} else {
 			http.NotFound(w, r)
 			return
