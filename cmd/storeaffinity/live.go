@@ -97,7 +97,8 @@ func getBounded(ctx context.Context, address string) (body []byte, status string
 }
 
 // liveMiddlewares returns the storeaffinity middlewares of the Traefik at base: the
-// plugin middlewares whose options hold members and stickyCookie, sorted by name.
+// plugin middlewares whose options hold members and stickyCookie, sorted by name, less
+// the one that serves the metrics (serveMetrics), which routes nothing.
 func liveMiddlewares(ctx context.Context, base string) ([]liveMiddleware, error) {
 	var all []apiMiddleware
 	if err := traefikGet(ctx, base, "/api/http/middlewares?per_page=10000", &all); err != nil {
@@ -106,7 +107,7 @@ func liveMiddlewares(ctx context.Context, base string) ([]liveMiddleware, error)
 	var out []liveMiddleware
 	for _, m := range all {
 		for _, options := range m.Plugin {
-			if _, ok := options["stickyCookie"]; !ok {
+			if _, ok := options["stickyCookie"]; !ok || options["serveMetrics"] == true {
 				continue
 			}
 			live := liveMiddleware{Name: m.Name, Provider: m.Provider, Strategy: hashing.StrategyRendezvous, Status: m.Status, Errors: m.Error}

@@ -181,3 +181,25 @@ func TestAPIAnswerSizeIsBounded(t *testing.T) {
 		}
 	}
 }
+
+// TestMetricsMiddlewareIsNoAffinityMiddleware: the middleware that serves the
+// metrics, as Traefik's API lists it, is not among the middlewares that status shows
+// and that route and plan choose from.
+func TestMetricsMiddlewareIsNoAffinityMiddleware(t *testing.T) {
+	middlewares, services := posMiddlewares()
+	middlewares = append(middlewares, map[string]any{
+		"name": "storeaffinity-metrics@plugin-storeaffinityprovider", "provider": "plugin-storeaffinityprovider",
+		"status": "enabled", "type": "storeaffinity", "usedBy": []string{"storeaffinity-metrics@plugin-storeaffinityprovider"},
+		"plugin": map[string]any{"storeaffinity": map[string]any{"members": nil, "serveMetrics": true, "stickyCookie": ""}},
+	})
+	base := fakeTraefik(t, middlewares, services)
+	for _, args := range [][]string{{"status", "--stores=100"}, {"route", "00123-001"}, {"plan", "--to=pos-pos-0", "--stores=100"}} {
+		out, err := run(t, append([]string{args[0], "--traefik=" + base}, args[1:]...)...)
+		if err != nil {
+			t.Errorf("storeaffinity %s: %v\n%s", args[0], err, out)
+		}
+		if strings.Contains(out, "storeaffinity-metrics") {
+			t.Errorf("storeaffinity %s shows the metrics' middleware:\n%s", args[0], out)
+		}
+	}
+}
