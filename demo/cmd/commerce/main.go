@@ -3,14 +3,20 @@
 //
 //	commerce serve pos-0=127.0.0.1:8081 pos-1=127.0.0.1:8082 pos-2=127.0.0.1:0
 //	commerce serve 0.0.0.0:8080          (one replica named by the hostname, as in a container)
+//	commerce serve -drain 15s 0.0.0.0:8080
 //	commerce check http://127.0.0.1:8081 http://127.0.0.1:8082 http://127.0.0.1:8083
 //
-// serve prints one line per replica, "<name> <url>", and runs until interrupted.
+// serve prints one line per replica, "<name> <url>", and runs until interrupted. With
+// -drain, SIGTERM or an interrupt starts a drain: /healthz answers 503, so that a
+// health-checking proxy stops sending new stores, while everything else is served
+// until the window has passed (or a second signal comes); then the replicas close,
+// ending their WebSockets and streams.
 // check prints every replica's stores and the split stores, and exits 1 if any.
 package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"net/http"
 	"os"
@@ -23,8 +29,10 @@ import (
 )
 
 const usage = `usage:
-  commerce serve [<name>=]<host:port>... run replicas (port 0 picks a free one;
-                                         the name defaults to the hostname)
+  commerce serve [-drain <duration>] [<name>=]<host:port>...
+                                         run replicas (port 0 picks a free one; the
+                                         name defaults to the hostname); on SIGTERM,
+                                         fail /healthz and keep serving for -drain
   commerce check <replica-url>...        report stores per replica and split stores`
 
 func main() {
@@ -51,7 +59,21 @@ func main() {
 	}
 }
 
-func serve(specs []string) error {
+func serve(args []string) error {
+	flags := flag.NewFlagSet("serve", flag.ContinueOnError)
+	drain := flags.Duration("drain", 0, "on SIGTERM, fail /healthz and keep serving this long before closing")
+	if err := flags.Parse(args); err != nil {
+		return err
+	}
+	specs := flags.Args()
+	if len(specs) == 0 {
+		return fmt.Errorf("serve names no replica\n%s", usage)
+	}
+	// Listen for signals before the replicas announce themselves, so that a signal
+	// that comes right after is a stop, not a crash.
+	signals := make(chan os.Signal, 1)
+	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(signals)
 	var replicas []*commerce.Replica
 	defer func() {
 		for _, r := range replicas {
@@ -77,9 +99,17 @@ func serve(specs []string) error {
 		replicas = append(replicas, r)
 		fmt.Println(name, r.URL())
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	<-ctx.Done()
+	<-signals
+	if *drain > 0 {
+		for _, r := range replicas {
+			r.SetHealthy(false)
+		}
+		fmt.Println("draining for", *drain)
+		select {
+		case <-time.After(*drain):
+		case <-signals:
+		}
+	}
 	return nil
 }
 
