@@ -17,6 +17,9 @@ const (
 	// grace is rebalanceGrace in demo/compose/traefik.yml: how long a moved store's
 	// live requests stay on its old member.
 	grace = 5 * time.Second
+	// drain is the commerce service's -drain in demo/compose/docker-compose.yml: how
+	// long a stopping replica keeps serving with its /healthz failing.
+	drain = 15 * time.Second
 	// failoverBound is what a killed replica's stores' REST calls may take to be
 	// answered elsewhere: the health check's 2 failed probes (interval 500ms, timeout
 	// 400ms), Traefik's providers throttle (2s), and the calls' own 1s pace.
@@ -26,11 +29,13 @@ const (
 // TestComposeScalesLosesAndRegainsAReplica runs the compose demo with 3 Commerce
 // replicas and 100 stores, each with a POS and a customer display holding a
 // WebSocket and making REST calls, then scales to 5, kills a replica and starts it
-// again. After each step every store is in one place; the scale moves about 2/5 of
-// the stores, all to the new replicas; no store is served by two replicas once the
-// grace has passed; the killed replica's stores' REST calls are answered elsewhere
-// within the failover bound, and their WebSockets within the bound and the grace;
-// and the restarted replica, which keeps its container name, gets its stores back.
+// again, and at last stops one as compose does. After each step every store is in one
+// place; the scale moves about 2/5 of the stores, all to the new replicas; no store is
+// served by two replicas once the grace has passed; the killed replica's stores' REST
+// calls are answered elsewhere within the failover bound, and their WebSockets within
+// the bound and the grace; the restarted replica, which keeps its container name, gets
+// its stores back; and the stopped replica drains: no call fails, and its stores are
+// together elsewhere before it exits.
 func TestComposeScalesLosesAndRegainsAReplica(t *testing.T) {
 	engine := dockerd.Start(t)
 	traefikImage := buildImages(t, engine)
@@ -135,6 +140,64 @@ func TestComposeScalesLosesAndRegainsAReplica(t *testing.T) {
 	}
 	t.Logf("docker start %s: a member again %v later; %d of its %d stores came home; %s", victim, back.Sub(restarted).Round(time.Millisecond), returned, len(victimStores), countBy(home))
 	checkNoSplits(ctx, t, p, back.Add(grace+time.Second))
+
+	checkStopDrains(ctx, t, p, sockets, load, home)
+}
+
+// checkStopDrains stops the replica with the most stores as compose stops one
+// (SIGTERM, then SIGKILL after stop_grace_period). It drains: its /healthz fails, the
+// health check drops it, and it keeps serving until its stores' WebSockets have been
+// ended and reconnected elsewhere. No REST call of any store fails meanwhile.
+func checkStopDrains(ctx context.Context, t *testing.T, p *project, sockets *fleet.Fleet, load *fleet.Load, placed map[string]string) {
+	t.Helper()
+	drained, drainedStores := busiest(placed)
+	stopping := time.Now()
+	stopped := make(chan time.Duration, 1)
+	go func() {
+		if _, err := p.engine.Docker("stop", drained); err != nil {
+			t.Error(err)
+		}
+		stopped <- time.Since(stopping)
+	}()
+	var together time.Duration
+	err := stack.Poll(ctx, drain+30*time.Second, func(context.Context) error {
+		now, err := p.placement(sockets, load, stopping)
+		if err != nil {
+			return err
+		}
+		for _, store := range drainedStores {
+			if now[store] == drained {
+				return fmt.Errorf("store %s is still on %s", store, drained)
+			}
+		}
+		together = time.Since(stopping)
+		return nil
+	})
+	if err != nil {
+		t.Errorf("the stores of the stopping %s were not served together elsewhere: %v", drained, err)
+	}
+	took := <-stopped
+	failed := 0
+	for _, store := range sockets.Stores {
+		for _, device := range fleet.Devices(store) {
+			for _, call := range load.Between(device, stopping, time.Now()) {
+				if !call.OK {
+					failed++
+				}
+			}
+		}
+	}
+	t.Logf("docker stop %s: its %d stores were together elsewhere %v later; it stopped %v later; %d REST calls failed meanwhile",
+		drained, len(drainedStores), together.Round(time.Millisecond), took.Round(time.Millisecond), failed)
+	if failed > 0 {
+		t.Errorf("%d REST calls failed while %s stopped, want 0", failed, drained)
+	}
+	if took < drain {
+		t.Errorf("%s stopped %v after docker stop, before its %v drain", drained, took.Round(time.Millisecond), drain)
+	}
+	if together > took {
+		t.Errorf("the stores of %s were together elsewhere only %v after docker stop, after it had stopped (%v)", drained, together.Round(time.Millisecond), took.Round(time.Millisecond))
+	}
 }
 
 // checkNoSplits fails the test if two replicas served one store at the same time
