@@ -2,7 +2,6 @@ package kubernetes
 
 import (
 	"context"
-	"errors"
 	"sync"
 	"time"
 
@@ -118,21 +117,16 @@ func (l *scaleLoad) apart(stores []string) []string {
 	return out
 }
 
-// window returns what happened between from and to: the set-ups per replica and
-// second (from from), the ends other than the middleware's planned 1012, and the REST
-// calls that failed.
-func (l *scaleLoad) window(from, to time.Time) (setups map[string]map[int]int, unplanned map[websocket.StatusCode]int, failed int) {
+// window returns what happened between from and to: the set-ups, the ends other
+// than the middleware's planned 1012, and the REST calls that failed.
+func (l *scaleLoad) window(from, to time.Time) (setups []sessionEvent, unplanned map[websocket.StatusCode]int, failed int) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	setups, unplanned = map[string]map[int]int{}, map[websocket.StatusCode]int{}
+	unplanned = map[websocket.StatusCode]int{}
 	for _, s := range l.setups {
-		if s.At.Before(from) || s.At.After(to) {
-			continue
+		if !s.At.Before(from) && !s.At.After(to) {
+			setups = append(setups, s)
 		}
-		if setups[s.Replica] == nil {
-			setups[s.Replica] = map[int]int{}
-		}
-		setups[s.Replica][int(s.At.Sub(from)/time.Second)]++
 	}
 	for _, e := range l.ends {
 		if !e.At.Before(from) && !e.At.After(to) && e.Code != websocket.StatusServiceRestart {
@@ -146,6 +140,3 @@ func (l *scaleLoad) window(from, to time.Time) (setups map[string]map[int]int, u
 	}
 	return setups, unplanned, failed
 }
-
-// errNoSetups reports a step in which no session moved.
-var errNoSetups = errors.New("no session set up in the window")
