@@ -99,17 +99,23 @@ func testPatternChangeEndsLiveStores(t *testing.T, build Builder) {
 	mustBuild(t, build, live, config, "live-pattern")
 	time.Sleep(grace + 500*time.Millisecond)
 	owner := expectedMember(t, "", baseMembers, "001")
-	stale := 0
+	if stale := notEnded(t, live, stores, owner); len(stale) > 0 {
+		t.Errorf("storeIdPattern put every device in store 001 on %s, but %d live devices on other members were never ended", owner, len(stale))
+	}
+}
+
+// notEnded returns the stores whose live request ran elsewhere than on owner, the
+// member of the one store every device now belongs to, and has not ended.
+func notEnded(t *testing.T, live *liveRequests, stores []string, owner string) []string {
+	var stale []string
 	for _, store := range stores {
-		if expectedMember(t, "", baseMembers, store) != owner {
+		if ranOn := expectedMember(t, "", baseMembers, store); ranOn != owner {
 			if _, ok := live.endedAt(store); !ok {
-				stale++
+				stale = append(stale, store+" on "+ranOn)
 			}
 		}
 	}
-	if stale > 0 {
-		t.Errorf("storeIdPattern put every device in store 001 on %s, but %d live devices on other members were never ended", owner, stale)
-	}
+	return stale
 }
 
 // testPatternChangeWithinABlip changes storeIdPattern while the stores of a member that
@@ -128,15 +134,7 @@ func testPatternChangeWithinABlip(t *testing.T, build Builder) {
 	mustBuild(t, build, live, config, "live-pattern-blip")
 	time.Sleep(grace + 500*time.Millisecond)
 	owner := expectedMember(t, "", baseMembers, "001")
-	var stale []string
-	for _, store := range stores {
-		if expectedMember(t, "", baseMembers, store) != owner {
-			if _, ok := live.endedAt(store); !ok {
-				stale = append(stale, store+" on "+expectedMember(t, "", baseMembers, store))
-			}
-		}
-	}
-	if len(stale) > 0 {
+	if stale := notEnded(t, live, stores, owner); len(stale) > 0 {
 		t.Errorf("storeIdPattern, changed while pos-1's stores were due to end, put every device in store 001 on %s, but %d live devices elsewhere were never ended: %v", owner, len(stale), stale)
 	}
 }
@@ -209,15 +207,7 @@ func testPatternChangeThenMembersChange(t *testing.T, build Builder) {
 	mustBuild(t, build, live, config, "live-pattern-scale")
 	time.Sleep(grace + 500*time.Millisecond)
 	owner := expectedMember(t, "", []string{"pos-0", "pos-1", "pos-2", "pos-3"}, "001")
-	stale := 0
-	for _, store := range stores {
-		if expectedMember(t, "", baseMembers, store) != owner {
-			if _, ok := live.endedAt(store); !ok {
-				stale++
-			}
-		}
-	}
-	if stale > 0 {
-		t.Errorf("storeIdPattern put every device in store 001 on %s, then pos-3 joined within the grace, but %d live devices elsewhere were never ended", owner, stale)
+	if stale := notEnded(t, live, stores, owner); len(stale) > 0 {
+		t.Errorf("storeIdPattern put every device in store 001 on %s, then pos-3 joined within the grace, but %d live devices elsewhere were never ended", owner, len(stale))
 	}
 }

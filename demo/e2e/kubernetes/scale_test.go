@@ -3,7 +3,6 @@ package kubernetes
 import (
 	"context"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"os"
@@ -267,7 +266,7 @@ func (s *scaleSetup) step(t *testing.T, load *scaleLoad, stores []string, name s
 // the sessions each replica counts itself, and returns both as "pod=n" lists.
 func (s *scaleSetup) liveSessions(t *testing.T) (replicas, metric string, err error) {
 	err = stack.Poll(t.Context(), 5*time.Second, func(ctx context.Context) error {
-		text, err := fetch(ctx, s.traefik.URLs["metrics"]+"/storeaffinity/metrics")
+		text, err := stack.Fetch(ctx, s.traefik.URLs["metrics"]+"/storeaffinity/metrics")
 		if err != nil {
 			return err
 		}
@@ -283,7 +282,7 @@ func (s *scaleSetup) liveSessions(t *testing.T) (replicas, metric string, err er
 					live++
 				}
 			}
-			n := metricValue(text, `storeaffinity_live_sessions{app="pos",member="`+p.Name+`"}`)
+			n := stack.MetricValue(text, `storeaffinity_live_sessions{app="pos",member="`+p.Name+`"}`)
 			own, counted = append(own, p.Name+"="+strconv.Itoa(live)), append(counted, p.Name+"="+strconv.Itoa(n))
 		}
 		replicas, metric = strings.Join(own, " "), strings.Join(counted, " ")
@@ -383,34 +382,4 @@ func writeSection(path, name, body string) error {
 		return fmt.Errorf("%s has no %q ... %q section", path, open, end)
 	}
 	return os.WriteFile(path, []byte(string(data[:i+len(open)])+body+string(data[j:])), 0o644)
-}
-
-// metricValue returns the value of series in a Prometheus text exposition, or -1.
-func metricValue(text, series string) int {
-	for _, line := range strings.Split(text, "\n") {
-		if value, ok := strings.CutPrefix(line, series+" "); ok {
-			if n, err := strconv.Atoi(value); err == nil {
-				return n
-			}
-		}
-	}
-	return -1
-}
-
-// fetch returns the body of a GET that answers 200.
-func fetch(ctx context.Context, url string) (string, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	if err != nil {
-		return "", err
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return "", err
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
-	if err == nil && resp.StatusCode != http.StatusOK {
-		err = fmt.Errorf("GET %s: %d", url, resp.StatusCode)
-	}
-	return string(body), err
 }

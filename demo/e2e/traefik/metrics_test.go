@@ -3,10 +3,7 @@ package traefik
 import (
 	"context"
 	"fmt"
-	"io"
-	"net/http"
 	"os/exec"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -47,7 +44,7 @@ func TestMetricsCountLiveSessionsAsTheBackendsDo(t *testing.T) {
 
 	var text string
 	err = stack.Poll(t.Context(), 10*time.Second, func(ctx context.Context) error {
-		text, err = get(ctx, traefik.URLs["metrics"]+"/storeaffinity/metrics")
+		text, err = stack.Fetch(ctx, traefik.URLs["metrics"]+"/storeaffinity/metrics")
 		if err != nil {
 			return err
 		}
@@ -59,7 +56,7 @@ func TestMetricsCountLiveSessionsAsTheBackendsDo(t *testing.T) {
 				}
 			}
 			name := r.Report().Replica
-			if got := sampleValue(text, `storeaffinity_live_sessions{app="pos",member="`+name+`"}`); got != live {
+			if got := stack.MetricValue(text, `storeaffinity_live_sessions{app="pos",member="`+name+`"}`); got != live {
 				return fmt.Errorf("member %s: the metrics count %d live sessions, the replica %d", name, got, live)
 			}
 		}
@@ -68,10 +65,10 @@ func TestMetricsCountLiveSessionsAsTheBackendsDo(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%v\n%s", err, text)
 	}
-	if got := sampleValue(text, `storeaffinity_refusals_total{app="pos",reason="bad_device_id"}`); got != 5 {
+	if got := stack.MetricValue(text, `storeaffinity_refusals_total{app="pos",reason="bad_device_id"}`); got != 5 {
 		t.Errorf("%d refusals for a bad device ID, want 5", got)
 	}
-	if got := sampleValue(text, `storeaffinity_members{app="pos"}`); got != 3 {
+	if got := stack.MetricValue(text, `storeaffinity_members{app="pos"}`); got != 3 {
 		t.Errorf("%d members, want 3", got)
 	}
 	promtool, err := stack.InstallTool("install-promtool.sh")
@@ -83,38 +80,7 @@ func TestMetricsCountLiveSessionsAsTheBackendsDo(t *testing.T) {
 	if out, err := check.CombinedOutput(); err != nil {
 		t.Errorf("promtool check metrics: %v\n%s\n%s", err, out, text)
 	}
-	if on, _ := get(t.Context(), traefik.WebURL+"/storeaffinity/metrics"); strings.Contains(on, "storeaffinity_live_sessions") {
+	if on, _ := stack.Fetch(t.Context(), traefik.WebURL+"/storeaffinity/metrics"); strings.Contains(on, "storeaffinity_live_sessions") {
 		t.Error("the app's own entry point serves the metrics")
 	}
-}
-
-// get returns the body of a GET that answers 200.
-func get(ctx context.Context, url string) (string, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	if err != nil {
-		return "", err
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return "", err
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if resp.StatusCode != http.StatusOK {
-		return string(body), fmt.Errorf("GET %s: %d", url, resp.StatusCode)
-	}
-	return string(body), err
-}
-
-// sampleValue returns the value of the sample that starts with series, or -1.
-func sampleValue(text, series string) int {
-	for _, line := range strings.Split(text, "\n") {
-		if value, ok := strings.CutPrefix(line, series+" "); ok {
-			n, err := strconv.Atoi(value)
-			if err == nil {
-				return n
-			}
-		}
-	}
-	return -1
 }
