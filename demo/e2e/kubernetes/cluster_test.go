@@ -42,6 +42,7 @@ type cluster struct {
 	gateway  *fleet.Client // through the HTTPRoute
 	traefik  *stack.Traefik
 	tokenDir string
+	metrics  string // the middleware's metrics, on the chart's metrics entry point
 }
 
 // newCluster builds the whole setup, skipping when network namespaces are unavailable.
@@ -90,6 +91,7 @@ func newCluster(t *testing.T) *cluster {
 	t.Logf("Traefik %s runs the chart's %d args; the test changed only these:\n  %s",
 		stack.TraefikVersion(), len(traefikArgs(t, rendered)), strings.Join(changes, "\n  "))
 	c.traefik = startChartTraefik(t, args, "http://127.0.0.1:"+ports["traefik"]+"/ping")
+	c.metrics = "http://127.0.0.1:" + ports["metrics"] + "/storeaffinity/metrics"
 	web := "http://127.0.0.1:" + webPort
 	c.ingress, c.gateway = hostClient(web, ingressHost), hostClient(web, gatewayHost)
 	c.waitRouted(t, c.ingress, "IngressRoute")

@@ -8,6 +8,7 @@ import "testing"
 func TestKubernetesForReal(t *testing.T) {
 	c := newCluster(t)
 	t.Run("Traffic", c.testTraffic)
+	t.Run("Metrics", c.testMetrics)
 	t.Run("MembershipChanges", c.testMembershipChanges)
 	t.Run("RollingUpdate", c.testRollingUpdate)
 	t.Run("RBAC", c.testRBAC)
