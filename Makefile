@@ -9,7 +9,7 @@ MODULES := . provider demo cmd/storeaffinity
 STANDALONE_MODULES := demo/compose
 export STOREAFFINITY_CACHE := $(CACHE)
 
-.PHONY: demo test test-unit test-e2e tools bench bench-scale bench-yaegi bench-handoff profile wrk lint release
+.PHONY: demo test test-unit test-e2e tools bench bench-metrics bench-scale bench-yaegi bench-handoff profile wrk lint release
 
 ## demo: 3 replicas behind Traefik with both plugins, a fleet of stores, a live scale to 4.
 ## HOLD=1 keeps it running afterwards.
@@ -51,6 +51,12 @@ test-e2e: tools
 ## against a do-nothing plugin), WebSockets, SSE and memory; writes BENCHMARKS.md.
 bench: tools wrk bench-handoff
 	cd demo && $(GO) run ./tools/bench -rounds 9 -duration 3s -out ../BENCHMARKS.md
+
+## bench-metrics: what the middleware's counting for the metrics costs: the stateful and
+## stateless chains against the same ones without it; writes its section of BENCHMARKS.md.
+bench-metrics: wrk
+	@scripts/install-traefik.sh "$(CACHE)" >/dev/null
+	cd demo && $(GO) run ./tools/bench -rounds 9 -duration 3s -only floor,ours-stateful-3,ours-stateful-3-nometrics,ours-stateless-3,ours-stateless-3-nometrics -out ../BENCHMARKS.md
 
 ## profile: Traefik's CPU and allocation profiles under stateful and stateless load,
 ## with the top costs under the interpreter.

@@ -3,13 +3,16 @@
 // with req/s, p50, p99 and the CPU time per request of every proxy process (from
 // /proc); then WebSocket connects per second, SSE event delay under load, and
 // Traefik's resident memory after 10k and 100k distinct stores. It writes the results
-// into BENCHMARKS.md. With -profile it captures Traefik's CPU and allocation profiles
-// under stateful and stateless load instead, and prints the interpreted code's top
-// costs. With -stomp it measures only the OpenPOS STOMP WebSocket (session set-up and
+// into BENCHMARKS.md. With -only it runs only the variants named, without the extras,
+// and writes their table and what the middleware's counting for the metrics costs (the
+// -nometrics chains) into BENCHMARKS.md's metrics cost section. With -profile it
+// captures Traefik's CPU and allocation profiles under stateful and stateless load
+// instead, and prints the interpreted code's top costs. With -stomp it measures only the OpenPOS STOMP WebSocket (session set-up and
 // round trips, against a URL-routed WebSocket), and with -handoff N a 3 -> 4 scale
 // through Traefik under N stores' WebSockets with a rebalanceSpread.
 //
 //	go run ./tools/bench -rounds 9 -duration 3s -out ../BENCHMARKS.md
+//	go run ./tools/bench -rounds 9 -duration 3s -only floor,ours-stateful-3,ours-stateful-3-nometrics,ours-stateless-3,ours-stateless-3-nometrics -out ../BENCHMARKS.md
 //	go run ./tools/bench -profile -duration 12s
 //	go run ./tools/bench -stomp -duration 3s
 //	go run ./tools/bench -handoff 4000 -spread 30s
@@ -31,6 +34,7 @@ func main() {
 	rounds := flag.Int("rounds", 9, "alternating rounds of every variant")
 	duration := flag.Duration("duration", 3*time.Second, "wrk duration per variant and round")
 	out := flag.String("out", "", "BENCHMARKS.md to write the results into (default: print them)")
+	only := flag.String("only", "", "run only these variants (comma-separated), without the extras; -out then writes the metrics cost section")
 	profile := flag.Bool("profile", false, "capture Traefik's CPU and allocation profiles instead")
 	stomp := flag.Bool("stomp", false, "only measure the OpenPOS STOMP WebSocket, and print its figures")
 	handoff := flag.Int("handoff", 0, "only measure a 3 -> 4 scale through Traefik under this many stores' WebSockets (two each), and print its figures")
@@ -49,7 +53,7 @@ func main() {
 	case *handoff > 0:
 		err = runHandoff(*handoff, 2*time.Second, *spread)
 	default:
-		err = runBench(*rounds, *duration, *out)
+		err = runBench(*rounds, *duration, *out, *only)
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
@@ -93,7 +97,7 @@ func start(ctx context.Context, debug bool) (*setup, error) {
 		Dir: dir, Dynamic: dynamicConfig(urls, proxyURL), Provider: providerConfig(urls), LogLevel: "ERROR", Debug: debug,
 		Plugins: installPlugins, EntryPoints: append(names, stompEntryPoint),
 		LocalPlugins: map[string]string{stack.MiddlewareAlias: stack.MiddlewareModule, stack.ProviderAlias: stack.ProviderModule,
-			probes.FloorAlias: probes.FloorAlias, probes.LeastAlias: probes.LeastAlias},
+			noMetricsAlias: noMetricsModule, probes.FloorAlias: probes.FloorAlias, probes.LeastAlias: probes.LeastAlias},
 	})
 	if err != nil {
 		_ = proxy.Process.Kill()

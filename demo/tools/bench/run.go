@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -19,8 +20,25 @@ type sample struct {
 	cpuPerRequest time.Duration
 }
 
-// runBench runs the rounds and the extras and reports them.
-func runBench(rounds int, duration time.Duration, out string) error {
+// runBench runs the rounds and the extras and reports them. With only (variants'
+// names, comma-separated) it runs those variants alone, without the extras, and
+// reports them in the metrics cost section.
+func runBench(rounds int, duration time.Duration, out, only string) error {
+	run := variants
+	if only != "" {
+		names := strings.Split(only, ",")
+		for _, name := range names {
+			if _, ok := description[name]; !ok {
+				return fmt.Errorf("-only: no variant %q", name)
+			}
+		}
+		run = nil
+		for _, v := range variants {
+			if slices.Contains(names, v.name) {
+				run = append(run, v)
+			}
+		}
+	}
 	ctx := context.Background()
 	s, err := start(ctx, false)
 	if err != nil {
@@ -29,14 +47,22 @@ func runBench(rounds int, duration time.Duration, out string) error {
 	defer s.stop()
 	samples := map[string][]sample{}
 	for round := 1; round <= rounds; round++ {
-		for _, v := range variants {
+		for _, v := range run {
 			got, err := s.measure(v, duration)
 			if err != nil {
 				return err
 			}
 			samples[v.name] = append(samples[v.name], got)
-			fmt.Fprintf(os.Stderr, "round %d %-20s %8.0f req/s  p50 %-8v p99 %-8v  cpu %v/req\n", round, v.name, got.perSecond, got.p50, got.p99, got.cpuPerRequest)
+			fmt.Fprintf(os.Stderr, "round %d %-26s %8.0f req/s  p50 %-8v p99 %-8v  cpu %v/req\n", round, v.name, got.perSecond, got.p50, got.p99, got.cpuPerRequest)
 		}
+	}
+	if only != "" {
+		report := onlyReport(samples, run, rounds, duration, only, out)
+		if out == "" {
+			fmt.Print(report)
+			return nil
+		}
+		return writeSection(out, metricsStart, metricsEnd, report)
 	}
 	extras, err := s.extras(duration)
 	if err != nil {
@@ -47,7 +73,7 @@ func runBench(rounds int, duration time.Duration, out string) error {
 		fmt.Print(report)
 		return nil
 	}
-	return writeSection(out, report)
+	return writeSection(out, sectionStart, sectionEnd, report)
 }
 
 // measure runs wrk against one variant and reads the CPU time of every proxy process
@@ -106,25 +132,68 @@ func markdown(samples map[string][]sample, rounds int, duration time.Duration, e
 	fmt.Fprintf(&b, "Measured %s on %s; Traefik %s, Go %s, `wrk -t1 -c16 -d%v --latency`, %d alternating rounds, medians. CPU per request is the Traefik process's own CPU time from /proc (both proxies' for the second hop), divided by the requests wrk completed; `vs floor` is the median of the per-round ratios to the floor. Requests carry `Accept: application/json` and a client cookie, as a browser's do; stateful ones cycle through 1000 devices.\n\n",
 		time.Now().UTC().Format("2006-01-02"), machine(), stack.TraefikVersion(), runtime.Version(), duration, rounds)
 	fmt.Fprintf(&b, "```sh\nmake bench    # cd demo && go run ./tools/bench -rounds %d -duration %v -out ../BENCHMARKS.md\n```\n\n", rounds, duration)
+	chainTable(&b, samples, variants)
+	b.WriteString("\n`vs floor` compares a 100-member chain with the do-nothing plugin over the 100-member weighted service, every other chain with the 3-member floor; `vs plain` compares every chain with the plain load-balancer service. The split chains are the provider's two routers (the fast path): stateless requests go to a plain round-robin service through a compiled headers middleware, never entering the interpreter.\n\n")
+	if line, ok := metricsCost(samples); ok {
+		b.WriteString(line + "\n\n")
+	}
+	for _, e := range extras.lines {
+		b.WriteString("- " + e + "\n")
+	}
+	b.WriteString(targets(samples, extras))
+	return b.String()
+}
+
+// chainTable renders the medians over the rounds of the variants run; a ratio to a
+// chain that was not run shows as "-".
+func chainTable(b *strings.Builder, samples map[string][]sample, run []variant) {
 	b.WriteString("| chain | req/s | p50 | p99 | CPU/request | vs floor | vs plain |\n|---|---|---|---|---|---|---|\n")
-	for _, v := range variants {
-		got := samples[v.name]
+	cell := func(name, base string) string {
+		if len(samples[base]) == 0 {
+			return "-"
+		}
+		return fmt.Sprintf("%.2f", cpuRatio(samples, name, base))
+	}
+	for _, v := range run {
 		var rate, p50, p99, cpu []float64
-		for _, s := range got {
+		for _, s := range samples[v.name] {
 			rate = append(rate, s.perSecond)
 			p50 = append(p50, float64(s.p50))
 			p99 = append(p99, float64(s.p99))
 			cpu = append(cpu, float64(s.cpuPerRequest))
 		}
-		fmt.Fprintf(&b, "| %s | %.0f | %v | %v | %.0f µs | %.2f | %.2f |\n", description[v.name], median(rate),
+		fmt.Fprintf(b, "| %s | %.0f | %v | %v | %.0f µs | %s | %s |\n", description[v.name], median(rate),
 			time.Duration(median(p50)).Round(10*time.Microsecond), time.Duration(median(p99)).Round(10*time.Microsecond),
-			median(cpu)/1e3, cpuRatio(samples, v.name, floorOf(v.name)), cpuRatio(samples, v.name, "plain"))
+			median(cpu)/1e3, cell(v.name, floorOf(v.name)), cell(v.name, "plain"))
 	}
-	b.WriteString("\n`vs floor` compares a 100-member chain with the do-nothing plugin over the 100-member weighted service, every other chain with the 3-member floor; `vs plain` compares every chain with the plain load-balancer service. The split chains are the provider's two routers (the fast path): stateless requests go to a plain round-robin service through a compiled headers middleware, never entering the interpreter.\n\n")
-	for _, e := range extras.lines {
-		b.WriteString("- " + e + "\n")
+}
+
+// metricsCost is the line of what the middleware's counting for the metrics costs,
+// when both pairs of chains were run.
+func metricsCost(samples map[string][]sample) (string, bool) {
+	for _, name := range []string{"ours-stateful-3", "ours-stateless-3"} {
+		if len(samples[name]) == 0 || len(samples[name+"-nometrics"]) == 0 {
+			return "", false
+		}
 	}
-	b.WriteString(targets(samples, extras))
+	return fmt.Sprintf("counting for the metrics: stateful %.2f x, stateless %.2f x the same chain without it (median of per-round ratios)",
+		cpuRatio(samples, "ours-stateful-3", "ours-stateful-3-nometrics"), cpuRatio(samples, "ours-stateless-3", "ours-stateless-3-nometrics")), true
+}
+
+// onlyReport renders a run of some variants only: the table and what counting costs.
+func onlyReport(samples map[string][]sample, run []variant, rounds int, duration time.Duration, only, out string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Measured %s on %s; Traefik %s, Go %s, `wrk -t1 -c16 -d%v --latency`, %d alternating rounds of these chains only, medians, as in the table above.\n\n",
+		time.Now().UTC().Format("2006-01-02 15:04 MST"), machine(), stack.TraefikVersion(), runtime.Version(), duration, rounds)
+	command := fmt.Sprintf("cd demo && go run ./tools/bench -rounds %d -duration %v -only %s", rounds, duration, only)
+	if out != "" {
+		command += " -out ../BENCHMARKS.md"
+	}
+	fmt.Fprintf(&b, "```sh\n%s\n```\n\n", command)
+	chainTable(&b, samples, run)
+	if line, ok := metricsCost(samples); ok {
+		b.WriteString("\n" + line + "\n")
+	}
 	return b.String()
 }
 
@@ -145,10 +214,13 @@ func machine() string {
 const (
 	sectionStart = "<!-- make bench: start -->"
 	sectionEnd   = "<!-- make bench: end -->"
+	metricsStart = "<!-- metrics cost -->"
+	metricsEnd   = "<!-- /metrics cost -->"
 )
 
-// writeSection replaces the bench's section of path, or adds it after the title.
-func writeSection(path, report string) error {
+// writeSection replaces the section of path between sectionStart and sectionEnd, or
+// adds it after the title.
+func writeSection(path, sectionStart, sectionEnd, report string) error {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return err

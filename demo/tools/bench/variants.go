@@ -27,7 +27,9 @@ var variants = []variant{
 	{name: "least-stateful-3", stateful: true},
 	{name: "least-stateless-3"},
 	{name: "ours-stateful-3", stateful: true},
+	{name: "ours-stateful-3-nometrics", stateful: true},
 	{name: "ours-stateless-3"},
+	{name: "ours-stateless-3-nometrics"},
 	{name: "ours-stateful-100", stateful: true},
 	{name: "ours-stateless-100"},
 	{name: "second-hop", stateful: true, hop: true},
@@ -52,21 +54,23 @@ func variantNamed(name string) variant {
 
 // description says what each variant measures, for BENCHMARKS.md.
 var description = map[string]string{
-	"plain":              "plain load-balancer service over the 3 backends",
-	"sticky":             "Traefik's sticky weighted service, cookie held by the client",
-	"floor":              "do-nothing interpreted plugin + the sticky weighted service (the floor)",
-	"floor-100":          "do-nothing interpreted plugin + the sticky weighted service of 100 members",
-	"least-stateful-3":   "least store-routing interpreted plugin (no checks, no tracking), stateful, 3 members",
-	"least-stateless-3":  "least store-routing interpreted plugin (no checks, no tracking), stateless, 3 members",
-	"ours-stateful-3":    "storeaffinity, stateful (1000 devices), 3 members",
-	"ours-stateless-3":   "storeaffinity, stateless, 3 members",
-	"ours-stateful-100":  "storeaffinity, stateful (1000 devices), 100 members",
-	"ours-stateless-100": "storeaffinity, stateless, 100 members",
-	"second-hop":         "StateLB-style second hop: Traefik, a Go sharding proxy, the backend (CPU of both proxies)",
-	"ours-mix-3":         "storeaffinity, one router, 90% stateless / 10% stateful, 3 members",
-	"split-stateless-3":  "storeaffinity, the provider's two routers (fast path), stateless, 3 members",
-	"split-stateful-3":   "storeaffinity, the provider's two routers (fast path), stateful, 3 members",
-	"split-mix-3":        "storeaffinity, the provider's two routers (fast path), 90% stateless / 10% stateful, 3 members",
+	"plain":                      "plain load-balancer service over the 3 backends",
+	"sticky":                     "Traefik's sticky weighted service, cookie held by the client",
+	"floor":                      "do-nothing interpreted plugin + the sticky weighted service (the floor)",
+	"floor-100":                  "do-nothing interpreted plugin + the sticky weighted service of 100 members",
+	"least-stateful-3":           "least store-routing interpreted plugin (no checks, no tracking), stateful, 3 members",
+	"least-stateless-3":          "least store-routing interpreted plugin (no checks, no tracking), stateless, 3 members",
+	"ours-stateful-3":            "storeaffinity, stateful (1000 devices), 3 members",
+	"ours-stateless-3":           "storeaffinity, stateless, 3 members",
+	"ours-stateful-3-nometrics":  "storeaffinity without its counting for the metrics, stateful (1000 devices), 3 members",
+	"ours-stateless-3-nometrics": "storeaffinity without its counting for the metrics, stateless, 3 members",
+	"ours-stateful-100":          "storeaffinity, stateful (1000 devices), 100 members",
+	"ours-stateless-100":         "storeaffinity, stateless, 100 members",
+	"second-hop":                 "StateLB-style second hop: Traefik, a Go sharding proxy, the backend (CPU of both proxies)",
+	"ours-mix-3":                 "storeaffinity, one router, 90% stateless / 10% stateful, 3 members",
+	"split-stateless-3":          "storeaffinity, the provider's two routers (fast path), stateless, 3 members",
+	"split-stateful-3":           "storeaffinity, the provider's two routers (fast path), stateful, 3 members",
+	"split-mix-3":                "storeaffinity, the provider's two routers (fast path), 90% stateless / 10% stateful, 3 members",
 }
 
 // providerConfig is the provider's app of the split variants: the 3 backends as
@@ -105,8 +109,8 @@ func dynamicConfig(backends []string, shardProxy string) map[string]any {
 	}
 	services["w3"] = weighted(children3, "w3_affinity")
 	services["w100"] = weighted(children100, "w100_affinity")
-	affinity := func(members []string, cookie string) map[string]any {
-		return map[string]any{"plugin": map[string]any{stack.MiddlewareAlias: map[string]any{
+	affinity := func(plugin string, members []string, cookie string) map[string]any {
+		return map[string]any{"plugin": map[string]any{plugin: map[string]any{
 			"deviceAffinityPrefixes": []string{"/api/appId/pos/deviceId"},
 			"members":                members,
 			"stickyCookie":           cookie,
@@ -114,13 +118,14 @@ func dynamicConfig(backends []string, shardProxy string) map[string]any {
 	}
 	middlewares := map[string]any{
 		"floor": map[string]any{"plugin": map[string]any{probes.FloorAlias: map[string]any{}}},
-		"aff3":  affinity(members3, "w3_affinity"),
+		"aff3":  affinity(stack.MiddlewareAlias, members3, "w3_affinity"),
 		"least3": map[string]any{"plugin": map[string]any{probes.LeastAlias: map[string]any{
 			"members": members3, "stickyCookie": "w3_affinity", "prefix": "/api/appId/pos/deviceId",
 		}}},
-		"aff100": affinity(members100, "w100_affinity"),
+		"aff100":        affinity(stack.MiddlewareAlias, members100, "w100_affinity"),
+		"aff3nometrics": affinity(noMetricsAlias, members3, "w3_affinity"),
 	}
-	stomp := affinity(members3, "w3_affinity")
+	stomp := affinity(stack.MiddlewareAlias, members3, "w3_affinity")
 	options := stomp["plugin"].(map[string]any)[stack.MiddlewareAlias].(map[string]any)
 	options["stompConnectPaths"], options["deviceIdQuery"] = "/api/websocket", "deviceId"
 	middlewares["aff3stomp"] = stomp
@@ -128,6 +133,7 @@ func dynamicConfig(backends []string, shardProxy string) map[string]any {
 		"plain": {"plain", ""}, "sticky": {"w3", ""}, "floor": {"w3", "floor"}, "floor-100": {"w100", "floor"},
 		"least-stateful-3": {"w3", "least3"}, "least-stateless-3": {"w3", "least3"},
 		"ours-stateful-3": {"w3", "aff3"}, "ours-stateless-3": {"w3", "aff3"},
+		"ours-stateful-3-nometrics": {"w3", "aff3nometrics"}, "ours-stateless-3-nometrics": {"w3", "aff3nometrics"},
 		"ours-stateful-100": {"w100", "aff100"}, "ours-stateless-100": {"w100", "aff100"},
 		"second-hop": {"hop", ""}, stompEntryPoint: {"w3", "aff3stomp"}, "ours-mix-3": {"w3", "aff3"},
 	}
@@ -157,10 +163,13 @@ func weighted(children []any, cookie string) map[string]any {
 	}}
 }
 
-// installPlugins installs both plugins and the two reference middlewares as local
-// plugins.
+// installPlugins installs both plugins, the middleware without its counting for the
+// metrics and the two reference middlewares as local plugins.
 func installPlugins(dir string) error {
 	if err := stack.InstallPlugins(dir); err != nil {
+		return err
+	}
+	if err := installNoMetricsPlugin(filepath.Join(dir, "plugins-local")); err != nil {
 		return err
 	}
 	if err := probes.InstallFloorPlugin(filepath.Join(dir, "plugins-local")); err != nil {
