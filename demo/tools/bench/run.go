@@ -45,6 +45,7 @@ func runBench(rounds int, duration time.Duration, out, only string) error {
 		return err
 	}
 	defer s.stop()
+	started := time.Now()
 	samples := map[string][]sample{}
 	for round := 1; round <= rounds; round++ {
 		for _, v := range run {
@@ -57,7 +58,7 @@ func runBench(rounds int, duration time.Duration, out, only string) error {
 		}
 	}
 	if only != "" {
-		report := onlyReport(samples, run, rounds, duration, only, out)
+		report := onlyReport(samples, run, started, rounds, duration, only, out)
 		if out == "" {
 			fmt.Print(report)
 			return nil
@@ -181,10 +182,10 @@ func metricsCost(samples map[string][]sample) (string, bool) {
 }
 
 // onlyReport renders a run of some variants only: the table and what counting costs.
-func onlyReport(samples map[string][]sample, run []variant, rounds int, duration time.Duration, only, out string) string {
+func onlyReport(samples map[string][]sample, run []variant, started time.Time, rounds int, duration time.Duration, only, out string) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "Measured %s on %s; Traefik %s, Go %s, `wrk -t1 -c16 -d%v --latency`, %d alternating rounds of these chains only, medians, as in the table above.\n\n",
-		time.Now().UTC().Format("2006-01-02 15:04 MST"), machine(), stack.TraefikVersion(), runtime.Version(), duration, rounds)
+	fmt.Fprintf(&b, "Measured %s to %s on %s; Traefik %s, Go %s, `wrk -t1 -c16 -d%v --latency`, %d alternating rounds of these chains only, medians, as in the table above.\n\n",
+		started.UTC().Format("2006-01-02 15:04"), time.Now().UTC().Format("15:04 MST"), machine(), stack.TraefikVersion(), runtime.Version(), duration, rounds)
 	command := fmt.Sprintf("cd demo && go run ./tools/bench -rounds %d -duration %v -only %s", rounds, duration, only)
 	if out != "" {
 		command += " -out ../BENCHMARKS.md"
