@@ -64,8 +64,9 @@ func metricsURL(ctx context.Context, base string) (string, error) {
 	if router == nil {
 		return "", nil
 	}
-	path, ok := strings.CutPrefix(router.Rule, "Path(`")
-	if path, ok = strings.CutSuffix(path, "`)"); !ok || len(router.EntryPoints) != 1 {
+	path, prefixed := strings.CutPrefix(router.Rule, "Path(`")
+	path, suffixed := strings.CutSuffix(path, "`)")
+	if !prefixed || !suffixed || len(router.EntryPoints) != 1 {
 		return "", fmt.Errorf("router %s: want one entry point and the rule Path(`<path>`), have %v and %s", router.Name, router.EntryPoints, router.Rule)
 	}
 	var entryPoints []apiEntryPoint
