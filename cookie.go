@@ -30,22 +30,39 @@ func StickyValue(childService string) string {
 	return hex.EncodeToString(sum[:8])
 }
 
-// withStickyCookie returns one Cookie header value that starts with pair and keeps the
-// client's cookies, less any cookie called name. It returns false when the client's
-// cookies pass a bound.
-func withStickyCookie(values []string, name, pair string) (string, bool) {
+// stickCookie puts the member's sticky cookie first in the request's Cookie header,
+// keeping the client's other cookies and dropping any sticky cookie of theirs, or
+// answers 431 and returns false when the client's cookies pass a bound. It is the one
+// cookie merge of every path. The common case, one short Cookie line without the
+// sticky cookie, costs one concatenation: a line shorter than maxClientCookies bytes
+// holds fewer cookies than that bound, so only a longer one needs counting.
+//
+// Under Yaegi a call allocates every local and temporary of the callee, so this one
+// holds the common cases only, and the rest is mergeCookies.
+func (a *Affinity) stickCookie(rw http.ResponseWriter, req *http.Request, m *member) bool {
+	values := req.Header["Cookie"]
+	if values == nil {
+		req.Header["Cookie"] = m.cookieValue
+		return true
+	}
+	if len(values) == 1 && len(values[0]) < maxClientCookies && !strings.Contains(values[0], a.cookieName) {
+		req.Header["Cookie"] = []string{m.cookieFirst + values[0]}
+		return true
+	}
+	return a.mergeCookies(rw, req, values, m)
+}
+
+// mergeCookies is stickCookie for many or long Cookie lines, or one that carries a
+// sticky cookie.
+func (a *Affinity) mergeCookies(rw http.ResponseWriter, req *http.Request, values []string, m *member) bool {
 	joined := strings.Join(values, "; ") // "" for an empty slice, which an earlier middleware may leave
-	if len(values) == 1 {
-		joined = values[0]
+	if pastCookieBounds(joined) {
+		a.live.refusals[reasonCookies].Add(1)
+		refuseCookies(rw)
+		return false
 	}
-	// pastCookieBounds, written out: under Yaegi the call would cost more than the check.
-	if len(joined) > maxClientCookieBytes || strings.Count(joined, ";") >= maxClientCookies {
-		return "", false
-	}
-	if len(values) == 1 && !strings.Contains(joined, name) {
-		return pair + "; " + joined, true
-	}
-	return replaceStickyCookie(joined, name, pair), true
+	req.Header["Cookie"] = []string{replaceStickyCookie(joined, a.cookieName, m.cookie)}
+	return true
 }
 
 // pastCookieBounds reports whether joined, all of a request's Cookie headers, holds
@@ -70,18 +87,6 @@ func replaceStickyCookie(joined, name, pair string) string {
 		kept = append(kept, part)
 	}
 	return strings.Join(kept, "; ")
-}
-
-// setStickyCookie sets the request's Cookie header to pair and the client's cookies,
-// or answers 431 and returns false when the client's cookies pass a bound.
-func setStickyCookie(rw http.ResponseWriter, req *http.Request, values []string, name, pair string) bool {
-	merged, ok := withStickyCookie(values, name, pair)
-	if !ok {
-		refuseCookies(rw)
-		return false
-	}
-	req.Header["Cookie"] = []string{merged}
-	return true
 }
 
 // refuseCookies answers a request whose cookies pass a bound.

@@ -172,14 +172,19 @@ func labelValue(s string) string {
 	return strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`).Replace(s)
 }
 
-// memberCounters returns the counters of members, in their order, and sets the app
-// label: app, or the middleware's name.
-func (ls *liveStores) memberCounters(members []string, app string) []*memberCounters {
-	ls.mu.Lock()
-	defer ls.mu.Unlock()
-	ls.app = app
-	if app == "" {
-		ls.app = ls.name
+// count gives p's members their counters and sets the app label: p's app, or the
+// middleware's name. ls.mu is held.
+func (ls *liveStores) count(p *placement, name string) {
+	ls.app = p.app
+	if ls.app == "" {
+		ls.app = name
 	}
-	return ls.countersFor(members)
+	names := make([]string, len(p.members))
+	for i, m := range p.members {
+		names[i] = m.name
+	}
+	for i, c := range ls.countersFor(names) {
+		p.members[i].stateful = &c.stateful
+		p.members[i].stateless = &c.stateless
+	}
 }

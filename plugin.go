@@ -19,6 +19,7 @@ import (
 // Affinity is the middleware handler.
 type Affinity struct {
 	next               http.Handler
+	place              *placement     // where each device goes, and the members' cookies
 	pathPattern        *regexp.Regexp // a prefix, its segments with any ';' parameters, then the device segment as group 1
 	plainPattern       *regexp.Regexp // a prefix without parameters, then the device segment
 	deviceHeader       string         // canonical key, or "" when not configured
@@ -29,22 +30,12 @@ type Affinity struct {
 	forgedHeaders      []string // other spellings a backend may read as affinityHeader or deviceHeader
 	cookieName         string
 	roundRobinBad      bool
-	placement          string
-	settings           *settings
-	names              []string
-	cookies            []string   // per member: "cookieName=stickyValue"
-	cookieValues       [][]string // per member: the Cookie header of a request without cookies
-	cookiesFirst       []string   // per member: "cookieName=stickyValue; ", put before the client's
-	headerOrQuery      bool       // a device-ID header or query parameter is configured
+	headerOrQuery      bool // a device-ID header or query parameter is configured
 	stompPaths         map[string]bool
 	stompDeviceHeader  string
-	count              uint64
+	count              uint64 // members
 	live               *liveStores
-	counters           []*memberCounters // per member (metrics.go)
-	stateless          []*uint64         // per member: its count of stateless requests, atomic
-	routes             *routeCache
-	turn               *atomic.Uint64 // the round-robin turn, kept across rebuilds with the live stores
-	responseStamp      string
+	turn               *atomic.Uint64                                   // the round-robin turn, kept across rebuilds with the live stores
 	serveUnmatched     func(http.ResponseWriter, *http.Request)         // a path under no prefix
 	serveNoDevice      func(http.ResponseWriter, *http.Request)         // a request that names no device
 	serveFound         func(http.ResponseWriter, *http.Request, string) // the device its header or query names
@@ -66,6 +57,7 @@ func New(ctx context.Context, next http.Handler, config *Config, name string) (h
 	}
 	a := &Affinity{
 		next:               next,
+		place:              newPlacement(s),
 		pathPattern:        prefixPattern(s.prefixes, true),
 		plainPattern:       prefixPattern(s.prefixes, false),
 		deviceHeader:       s.deviceHeader,
@@ -76,21 +68,11 @@ func New(ctx context.Context, next http.Handler, config *Config, name string) (h
 		forgedHeaders:      s.forgedHeaders,
 		cookieName:         s.cookieName,
 		roundRobinBad:      s.roundRobinBad,
-		placement:          s.placement(),
-		responseStamp:      s.responseStamp,
-		settings:           s,
-		names:              s.picker.Members(),
 		headerOrQuery:      s.deviceHeader != "" || s.deviceQuery != "",
 		stompPaths:         s.stompPaths,
 		stompDeviceHeader:  s.stompDeviceHeader,
 	}
-	for _, n := range a.names {
-		pair := s.cookieName + "=" + StickyValue(n)
-		a.cookies = append(a.cookies, pair)
-		a.cookieValues = append(a.cookieValues, []string{pair})
-		a.cookiesFirst = append(a.cookiesFirst, pair+"; ")
-	}
-	a.count = uint64(len(a.cookies))
+	a.count = uint64(len(a.place.members))
 	// The dispatch, chosen once: a path under no prefix (serveUnmatched) and the device
 	// of a plain path (serveMatched). Without a device-ID header or query parameter, the
 	// former is stateless and the latter needs no cross-check; with one, the former
@@ -104,11 +86,7 @@ func New(ctx context.Context, next http.Handler, config *Config, name string) (h
 	if a.headerOrQuery {
 		a.serveUnmatched, a.serveMatched = a.serveHeaderOrQuery, a.servePath
 	}
-	a.live, a.routes = trackLive(name, s.rules(), s.storePattern, a.placement, s.picker, s.grace, s.spread)
+	a.live = trackLive(name, a.place, s.grace, s.spread)
 	a.turn = &a.live.turn
-	a.counters = a.live.memberCounters(a.names, s.app)
-	for _, c := range a.counters {
-		a.stateless = append(a.stateless, &c.stateless)
-	}
 	return a, nil
 }

@@ -127,13 +127,13 @@ func (a *Affinity) serveStomp(rw http.ResponseWriter, req *http.Request, named s
 	conn.watchClient(cancel)
 	switch {
 	case refusal != nil:
-		i := a.turn.Add(1) % a.count
-		atomic.AddUint64(a.stateless[i], 1)
-		a.prepareStomp(req, cookies, a.cookies[i], protocol)
+		m := a.place.members[a.turn.Add(1)%a.count]
+		atomic.AddUint64(m.stateless, 1)
+		a.prepareStomp(rw, req, m, protocol)
 		a.next.ServeHTTP(w, req)
 	default:
-		atomic.AddUint64(r.requests, 1)
-		a.prepareStomp(req, cookies, r.cookie, protocol)
+		atomic.AddUint64(r.member.stateful, 1)
+		a.prepareStomp(rw, req, r.member, protocol)
 		req.Header[a.affinityHeader] = r.stamp
 		w.moved = a.serveTracked(w, req, r)
 	}
@@ -172,32 +172,18 @@ func (a *Affinity) stompRoute(headers, named string) (r *route, refusal *stompEr
 	case !found:
 		return nil, errStompNoDevice, false
 	}
-	c := a.routes
-	c.mu.RLock()
-	r = c.routes[deviceID]
-	c.mu.RUnlock()
-	if r != nil {
-		return r, nil, false
-	}
-	if r = a.routes.carried(deviceID); r != nil {
-		return r, nil, false
-	}
-	if r, err = a.newRoute(nil, nil, deviceID); err != nil {
+	if r, err = a.place.routeOf(deviceID); err != nil {
 		return nil, stompRefusal(closePolicy, err.Error()), false
 	}
 	return r, nil, false
 }
 
 // prepareStomp turns the client's handshake into the backend's: the member's sticky
-// cookie, no client stamp, and exactly the subprotocol and extensions (none) the
-// client was told.
-func (a *Affinity) prepareStomp(req *http.Request, cookies []string, pair, protocol string) {
-	if cookies == nil {
-		req.Header["Cookie"] = []string{pair}
-	} else {
-		merged, _ := withStickyCookie(cookies, a.cookieName, pair)
-		req.Header["Cookie"] = []string{merged}
-	}
+// cookie (the client's cookies were checked against the bounds before the upgrade, so
+// the merge refuses nothing, and rw is never written), no client stamp, and exactly
+// the subprotocol and extensions (none) the client was told.
+func (a *Affinity) prepareStomp(rw http.ResponseWriter, req *http.Request, m *member, protocol string) {
+	a.stickCookie(rw, req, m)
 	dropAffinityHeaders(req.Header, a.affinityHeader, a.forgedHeaders)
 	delete(req.Header, "Sec-Websocket-Extensions")
 	delete(req.Header, "Sec-Websocket-Protocol")

@@ -2,6 +2,7 @@ package behaviour
 
 import (
 	"net/http"
+	"strconv"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -12,9 +13,14 @@ import (
 // with its app label, holds live requests of two stores open, and reads the metrics
 // from a middleware built with serveMetrics: each family counts what was sent.
 func testMetrics(t *testing.T, build Builder) {
+	// A name and an app label of this run's own: the plugin's counters outlive a run
+	// (package-level state), and -count runs the case again in the same process.
+	metricsRuns++
+	app := "metricsapp" + strconv.Itoa(metricsRuns)
+	members := []string{app + "-pos-0", app + "-pos-1", app + "-pos-2"}
 	config := baseConfig()
-	config["app"] = "metricsapp"
-	config["members"] = []any{"metricsapp-pos-0", "metricsapp-pos-1", "metricsapp-pos-2"}
+	config["app"] = app
+	config["members"] = []any{members[0], members[1], members[2]}
 	config["rebalanceGrace"] = "100ms"
 	release := make(chan struct{})
 	next := http.HandlerFunc(func(rw http.ResponseWriter, req *http.Request) {
@@ -25,7 +31,7 @@ func testMetrics(t *testing.T, build Builder) {
 			}
 		}
 	})
-	h := mustBuild(t, build, next, config, "metrics-affinity")
+	h := mustBuild(t, build, next, config, app+"-affinity")
 	stores := []string{"00123", "00456"}
 	done := make(chan struct{})
 	for _, store := range stores {
@@ -48,17 +54,17 @@ func testMetrics(t *testing.T, build Builder) {
 		if rec.Code != http.StatusOK || !strings.HasPrefix(rec.Header().Get("Content-Type"), "text/plain; version=0.0.4") {
 			t.Fatalf("metrics answered %d %q", rec.Code, rec.Header().Get("Content-Type"))
 		}
-		if strings.Count(text, "storeaffinity_live_stores{app=\"metricsapp\"") == 3 && liveTotal(text, "storeaffinity_live_stores") == 2 {
+		if strings.Count(text, `storeaffinity_live_stores{app="`+app+`"`) == 3 && liveTotal(text, app, "storeaffinity_live_stores") == 2 {
 			break
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	owner := expectedMember(t, "", []string{"metricsapp-pos-0", "metricsapp-pos-1", "metricsapp-pos-2"}, "00123")
+	owner := expectedMember(t, "", members, "00123")
 	want := []string{
-		`storeaffinity_members{app="metricsapp"} 3`,
-		`storeaffinity_requests_total{app="metricsapp",member="` + strings.TrimPrefix(owner, "metricsapp-") + `",kind="stateful"} `,
-		`storeaffinity_requests_total{app="metricsapp",kind="refused"} 1`,
-		`storeaffinity_refusals_total{app="metricsapp",reason="bad_device_id"} 1`,
+		`storeaffinity_members{app="` + app + `"} 3`,
+		`storeaffinity_requests_total{app="` + app + `",member="` + strings.TrimPrefix(owner, app+"-") + `",kind="stateful"} `,
+		`storeaffinity_requests_total{app="` + app + `",kind="refused"} 1`,
+		`storeaffinity_refusals_total{app="` + app + `",reason="bad_device_id"} 1`,
 		"# TYPE storeaffinity_live_sessions gauge",
 		"# TYPE storeaffinity_requests_total counter",
 		"# TYPE storeaffinity_moved_stores_total counter",
@@ -68,15 +74,15 @@ func testMetrics(t *testing.T, build Builder) {
 			t.Errorf("metrics lack %q:\n%s", w, text)
 		}
 	}
-	if got := liveTotal(text, "storeaffinity_live_sessions"); got != 2 {
+	if got := liveTotal(text, app, "storeaffinity_live_sessions"); got != 2 {
 		t.Errorf("%d live sessions, want 2:\n%s", got, text)
 	}
-	if got := liveTotal(text, `storeaffinity_requests_total`); got != 2+3+3+1 {
+	if got := liveTotal(text, app, "storeaffinity_requests_total"); got != 2+3+3+1 {
 		t.Errorf("%d requests counted, want 9 (2 live and 3 stateful, 3 stateless, 1 refused):\n%s", got, text)
 	}
 	// The members change: the stores that leave their member end, and count as moved.
-	config["members"] = []any{"metricsapp-pos-3"}
-	mustBuild(t, build, next, config, "metrics-affinity")
+	config["members"] = []any{app + "-pos-3"}
+	mustBuild(t, build, next, config, app+"-affinity")
 	for i := 0; i < len(stores); i++ {
 		select {
 		case <-done:
@@ -87,19 +93,22 @@ func testMetrics(t *testing.T, build Builder) {
 	close(release)
 	rec := httptest.NewRecorder()
 	metrics.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/storeaffinity/metrics", nil))
-	if got := liveTotal(rec.Body.String(), "storeaffinity_moved_stores_total"); got != 2 {
+	if got := liveTotal(rec.Body.String(), app, "storeaffinity_moved_stores_total"); got != 2 {
 		t.Errorf("%d moved stores, want 2:\n%s", got, rec.Body.String())
 	}
-	if !strings.Contains(rec.Body.String(), `storeaffinity_members{app="metricsapp"} 1`) {
+	if !strings.Contains(rec.Body.String(), `storeaffinity_members{app="`+app+`"} 1`) {
 		t.Errorf("the member count did not follow the change:\n%s", rec.Body.String())
 	}
 }
 
-// liveTotal sums a family's samples of the app metricsapp.
-func liveTotal(text, family string) int {
+// metricsRuns counts the runs of testMetrics in this process.
+var metricsRuns int
+
+// liveTotal sums a family's samples of app.
+func liveTotal(text, app, family string) int {
 	total := 0
 	for _, line := range strings.Split(text, "\n") {
-		if strings.HasPrefix(line, family+`{app="metricsapp"`) {
+		if strings.HasPrefix(line, family+`{app="`+app+`"`) {
 			var n int
 			if i := strings.LastIndexByte(line, ' '); i > 0 {
 				for _, c := range line[i+1:] {

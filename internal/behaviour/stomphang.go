@@ -33,13 +33,14 @@ func testStompClientLeavesWhileMemberHangs(t *testing.T, build Builder, liveStor
 
 func testStompClientLeaves(t *testing.T, build Builder, liveStores LiveStoresFunc, first, then []byte) {
 	let := make(chan struct{})
-	backendClosed := make(chan struct{}, 1)
+	accepted, backendClosed := make(chan struct{}, 1), make(chan struct{}, 1)
 	hanging := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		conn, _, err := http.NewResponseController(w).Hijack()
 		if err != nil {
 			return
 		}
 		defer conn.Close()
+		accepted <- struct{}{}
 		go func() { <-let; _ = conn.Close() }()
 		one := make([]byte, 1)
 		if _, err := conn.Read(one); err != nil { // the proxy sends nothing more: EOF when it lets go
@@ -65,12 +66,13 @@ func testStompClientLeaves(t *testing.T, build Builder, liveStores LiveStoresFun
 	if err := s.SendRaw(first); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for liveStores(name) != 1 && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
+	select {
+	case <-accepted:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the session never reached its member")
 	}
-	if liveStores(name) != 1 {
-		t.Fatalf("the session never reached its member: %d live stores", liveStores(name))
+	if n := liveStores(name); n != 1 {
+		t.Fatalf("the session reached its member, and %d stores are tracked, want 1", n)
 	}
 	if then != nil {
 		_ = s.SendRaw(then)

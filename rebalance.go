@@ -2,8 +2,11 @@ package storeaffinity
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"os"
+	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -33,7 +36,7 @@ type storeLife struct {
 
 func newStoreLife(r *route) *storeLife {
 	ctx, cancel := context.WithCancel(context.Background())
-	return &storeLife{ctx: ctx, cancel: cancel, store: r.store, hash: r.hash, score: r.score, member: r.member}
+	return &storeLife{ctx: ctx, cancel: cancel, store: r.store, hash: r.hash, score: r.score, member: r.member.name}
 }
 
 // endAfter ends the store's live requests after grace; a zero grace keeps them.
@@ -42,6 +45,10 @@ func (l *storeLife) endAfter(grace time.Duration) {
 		time.AfterFunc(grace, l.cancel)
 	}
 }
+
+// The live requests of moved stores, and their ends: which requests are tracked, how a
+// change of placement finds the stores that moved, when each ends (the grace, then
+// its share of the spread), and the one log line per change.
 
 // liveStores tracks the live requests of one middleware name. Traefik rebuilds a
 // middleware on every configuration change, so this state lives at package level,
@@ -75,13 +82,13 @@ var (
 	liveByName = map[string]*liveStores{}
 )
 
-// trackLive returns the live stores of name and the route cache of placement, and
-// applies the newest placement. When it differs from the previous one, the live
-// requests of every store whose member changed are ended after the grace and the
-// store's share of the spread; the stores are found in the background, so New costs
-// the same whatever the number of live stores. When only the members changed, the
-// new route cache takes over the routes of unmoved devices as they come.
-func trackLive(name, rules, pattern, placement string, picker hashing.Picker, grace, spread time.Duration) (*liveStores, *routeCache) {
+// trackLive returns the live stores of name, and applies the newest placement p: it
+// gives p its route cache and its members' counters. When p differs from the previous
+// placement, the live requests of every store whose member changed are ended after the
+// grace and the store's share of the spread; the stores are found in the background,
+// so New costs the same whatever the number of live stores. When only the members
+// changed, the new route cache takes over the routes of unmoved devices as they come.
+func trackLive(name string, p *placement, grace, spread time.Duration) *liveStores {
 	liveMu.Lock()
 	ls := liveByName[name]
 	if ls == nil {
@@ -94,17 +101,20 @@ func trackLive(name, rules, pattern, placement string, picker hashing.Picker, gr
 	ls.mu.Lock()
 	defer ls.mu.Unlock()
 	ls.grace, ls.spread = grace, spread
-	if ls.placement == placement {
-		return ls, ls.routes
+	ls.count(p, name)
+	if ls.placement == p.key {
+		p.routes = ls.routes
+		return ls
 	}
 	previous, previousRules, previousPattern, previousRoutes := ls.picker, ls.rules, ls.pattern, ls.routes
-	ls.placement, ls.rules, ls.pattern, ls.picker = placement, rules, pattern, picker
+	ls.placement, ls.rules, ls.pattern, ls.picker = p.key, p.rules, p.pattern, p.picker
 	ls.routes = newRouteCache()
+	p.routes = ls.routes
 	if previous == nil {
-		return ls, ls.routes
+		return ls
 	}
-	change := hashing.NewChange(previous, picker)
-	if previousRules == rules {
+	change := hashing.NewChange(previous, p.picker)
+	if previousRules == p.rules {
 		ls.routes.carryFrom(previousRoutes, change)
 	}
 	// Only the members changed, and the last change was checked to its end: score
@@ -113,15 +123,15 @@ func trackLive(name, rules, pattern, placement string, picker hashing.Picker, gr
 	// regroups devices into other stores: every live store ends.
 	check := change
 	members := previous.Members()
-	if ls.checking != "" || previousRules != rules {
+	if ls.checking != "" || previousRules != p.rules {
 		// One assignment a statement: under Yaegi v0.16.1 a multiple one with nil
 		// assigns neither.
-		check = hashing.NewFullChange(picker)
+		check = hashing.NewFullChange(p.picker)
 		members = nil
 	}
-	ls.checking = placement
-	go ls.endMoved(placement, check, change, members, previousPattern != pattern, time.Now())
-	return ls, ls.routes
+	ls.checking = p.key
+	go ls.endMoved(p.key, check, change, members, previousPattern != p.pattern, time.Now())
+	return ls
 }
 
 // endMoved schedules the end of the live requests of every store that check moves
@@ -230,7 +240,7 @@ func (ls *liveStores) endIfMoved(life *storeLife) {
 // tracked. A request routed by an outdated placement (an instance Traefik is
 // replacing) gets a lifetime of its own that ends after the grace period.
 func (ls *liveStores) acquire(r *route, placement string) *storeLife {
-	store, member := r.store, r.member
+	store, member := r.store, r.member.name
 	ls.mu.Lock()
 	defer ls.mu.Unlock()
 	if placement != ls.placement {
@@ -295,4 +305,24 @@ func LiveStores(name string) int {
 	ls.mu.Lock()
 	defer ls.mu.Unlock()
 	return len(ls.lives)
+}
+
+// logChange writes one line per membership change to Traefik's log (a plugin's
+// standard output, which Traefik logs at DEBUG): the members added and removed, how
+// many live stores moved, and when their requests end. Never a line per store.
+func logChange(w io.Writer, name string, change *hashing.Change, moved int, grace time.Duration, from, to time.Time) {
+	added, removed := change.Added(), change.Removed()
+	sort.Strings(removed)
+	when := "keep running (rebalanceGrace off)"
+	switch {
+	case moved == 0:
+		when = "nothing to end"
+	case grace <= 0:
+	case from.Equal(to):
+		when = "their live requests end at " + from.UTC().Format("15:04:05.000")
+	default:
+		when = "their live requests end between " + from.UTC().Format("15:04:05.000") + " and " + to.UTC().Format("15:04:05.000")
+	}
+	_, _ = fmt.Fprintf(w, "storeaffinity %s: members +[%s] -[%s]; %d live stores moved; %s\n",
+		name, strings.Join(added, " "), strings.Join(removed, " "), moved, when)
 }

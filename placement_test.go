@@ -30,12 +30,12 @@ func TestCachedRouteSharesNoRequestBytes(t *testing.T) {
 	}
 	h.ServeHTTP(httptest.NewRecorder(), req)
 	a := h.(*Affinity)
-	for key, r := range a.routes.routes {
-		if within(key) || within(r.store) || within(r.member) {
+	for key, r := range a.place.routes.routes {
+		if within(key) || within(r.store) || within(r.member.name) {
 			t.Errorf("the cached route of %q shares the request's bytes", key)
 		}
 	}
-	if len(a.routes.routes) != 1 {
-		t.Fatalf("%d cached routes, want 1", len(a.routes.routes))
+	if len(a.place.routes.routes) != 1 {
+		t.Fatalf("%d cached routes, want 1", len(a.place.routes.routes))
 	}
 }
