@@ -12,7 +12,7 @@ import (
 // follows (an encoded path, a plain path, the header or query); then the routing of a
 // stateful request to its store's member, or of a stateless one to the next member in
 // turn; then the refusals. The readers themselves, which only return
-// (deviceID, found, err), are in readers.go.
+// (deviceID, found, err), are in deviceid.go.
 
 // ServeHTTP stamps the request with its member's sticky cookie and passes rw on
 // unchanged: a stateful request gets its store's member, any other the next member in

@@ -2,7 +2,7 @@
 // (CheckDeviceID, the alphabet and the length bound) and the store-ID rule
 // (StoreDeriver, in store.go), the fixed 64-bit hash, and the member-selection
 // strategies. The middleware reads the device ID from the request as the backend
-// would (its readers.go) and leaves these rules to this package; the operator CLI uses
+// would (its deviceid.go) and leaves these rules to this package; the operator CLI uses
 // the same functions.
 //
 // Traefik interprets this package with Yaegi, so it imports the standard library only

@@ -36,7 +36,7 @@ type migrateConfig struct {
 	// The OpenPOS WebSocket, routed by the device ID of its first STOMP frame.
 	StompConnectPaths   []string `description:"Paths whose WebSocket upgrades name their device only in the STOMP CONNECT frame (the Commerce WebSocket, /api/websocket); added to the StateLB config's websocket_paths."`
 	StompDeviceIDHeader string   `description:"The CONNECT frame header that carries the device ID."`
-	Strategy            string   `description:"Member selection written into the app: rendezvous, or modulo (hash of the store mod N over the sorted members; see the README on what is known of StateLB's placement)."`
+	Strategy            string   `description:"Member selection written into the app: rendezvous, or modulo (hash of the store mod N over the sorted members; see docs/migrating-from-statelb.md on what is known of StateLB's placement)."`
 	Force               bool     `description:"With --outDir, overwrite traefik.yml and dynamic.yml when they exist."`
 }
 

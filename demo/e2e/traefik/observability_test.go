@@ -20,7 +20,7 @@ import (
 )
 
 // TestTraefikMetricsAndAccessLogShowMembers runs Traefik with its Prometheus metrics
-// and a JSON access log that keeps X-Store-Affinity, as the README shows, sends
+// and a JSON access log that keeps X-Store-Affinity, as docs/operations.md shows, sends
 // stateful requests of 30 stores, and reads both: the requests per child service in
 // /metrics are the stores' placement, and every access-log line of a stateful request
 // names its store and member.
