@@ -1,6 +1,7 @@
 package storeaffinity
 
 import (
+	"github.com/storeaffinity/storeaffinity/wire"
 	"io"
 	"net/http"
 	"sort"
@@ -46,7 +47,7 @@ func reasonOf(err error) string {
 		return reasonEncoding
 	case errQueryTooLong, errQueryBadEscape:
 		return reasonQuery
-	case errNotWebSocket, errWebSocketKey, errNoStompOffer, errUpgradeBody:
+	case wire.ErrNotWebSocket, wire.ErrWebSocketKey, wire.ErrNoStompOffer, wire.ErrUpgradeBody:
 		return reasonHandshake
 	}
 	return reasonDeviceID

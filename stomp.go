@@ -3,8 +3,8 @@ package storeaffinity
 import (
 	"bytes"
 	"context"
-	"encoding/base64"
 	"errors"
+	"github.com/storeaffinity/storeaffinity/wire"
 	"io"
 	"net"
 	"net/http"
@@ -23,19 +23,12 @@ import (
 // frame byte for byte, and Traefik's load balancer, transport, health checks, access
 // log and metrics stay in the path.
 
-// stompConnectTimeout bounds the wait for the CONNECT frame after the handshake.
-const stompConnectTimeout = 10 * time.Second
+var errStompPathParameters = errors.New("the STOMP path carries ';' parameters")
 
-// stompProtocols are the subprotocols of STOMP over WebSocket, as the OpenPOS client
-// (@stomp/stompjs) offers them.
-var stompProtocols = []string{"v12.stomp", "v11.stomp", "v10.stomp"}
-
+// How a session that reached the backend ends: its store moved, or the backend went.
 var (
-	errNotWebSocket        = errors.New("a STOMP path takes a WebSocket upgrade: GET with Upgrade: websocket and Connection: Upgrade")
-	errWebSocketKey        = errors.New("the WebSocket handshake needs Sec-WebSocket-Version 13 and a 16-byte Sec-WebSocket-Key")
-	errNoStompOffer        = errors.New("the WebSocket offers no STOMP subprotocol (v12.stomp, v11.stomp or v10.stomp)")
-	errStompPathParameters = errors.New("the STOMP path carries ';' parameters")
-	errUpgradeBody         = errors.New("a WebSocket upgrade carries no body (Content-Length or Transfer-Encoding)")
+	endStoreMoved  = &wire.Ending{Code: wire.CloseServiceRestart, Reason: "the store moved to another member: reconnect"}
+	endBackendGone = &wire.Ending{Code: wire.CloseGoingAway, Reason: "the backend ended the session"}
 )
 
 // serveNoDeviceStomp serves a request that carries no device ID: a WebSocket upgrade
@@ -74,9 +67,9 @@ func (a *Affinity) serveFoundStomp(rw http.ResponseWriter, req *http.Request, de
 //
 // Under Yaegi v0.16.1, a variable that a deferred closure reads is only reliably set
 // from a function's result or a pointer, and a type switch does not recognise an
-// interpreted type: so the session's end is a *stompError, always.
+// interpreted type: so the session's end is a *wire.Ending, always.
 func (a *Affinity) serveStomp(rw http.ResponseWriter, req *http.Request, named string) {
-	protocol, err := stompHandshake(req)
+	protocol, err := wire.Handshake(req)
 	if err != nil {
 		a.refuse(rw, err)
 		return
@@ -99,9 +92,9 @@ func (a *Affinity) serveStomp(rw http.ResponseWriter, req *http.Request, named s
 	// The request that reaches next has no body: its connection belongs to the session.
 	req.Body, req.ContentLength = http.NoBody, 0
 	conn := &stompConn{client: client, reader: buffered.Reader, protocol: protocol}
-	var end *stompError // nil: the client went away, and needs no close frame
+	var end *wire.Ending // nil: the client went away, and needs no close frame
 	defer func() { conn.finish(end) }()
-	if _, err := client.Write(handshakeResponse(req, protocol)); err != nil {
+	if _, err := client.Write(wire.HandshakeResponse(req, protocol)); err != nil {
 		return
 	}
 	headers, complete, refusal := readConnect(client, buffered.Reader, &conn.replay)
@@ -141,17 +134,17 @@ func (a *Affinity) serveStomp(rw http.ResponseWriter, req *http.Request, named s
 }
 
 // readConnect reads the client's frames up to the end of the CONNECT frame's headers,
-// within stompConnectTimeout, keeping what it read in replay for the backend. When it
+// within wire.ConnectTimeout, keeping what it read in replay for the backend. When it
 // could not read them, it returns how the session ends (nil: the client went away).
-func readConnect(client net.Conn, reader io.Reader, replay *[]byte) (string, bool, *stompError) {
+func readConnect(client net.Conn, reader io.Reader, replay *[]byte) (string, bool, *wire.Ending) {
 	sent := &bytes.Buffer{}
-	_ = client.SetReadDeadline(time.Now().Add(stompConnectTimeout))
-	headers, refusal, err := readStompConnect(io.TeeReader(reader, sent))
+	_ = client.SetReadDeadline(time.Now().Add(wire.ConnectTimeout))
+	headers, refusal, err := wire.ReadConnect(io.TeeReader(reader, sent))
 	_ = client.SetReadDeadline(time.Time{})
 	*replay = sent.Bytes()
 	if err != nil { // under Yaegi, asserting a nil interface panics
 		if netErr, ok := err.(net.Error); ok && netErr.Timeout() {
-			return "", false, errStompTimeout
+			return "", false, wire.ErrTimeout
 		}
 		return "", false, nil
 	}
@@ -160,20 +153,20 @@ func readConnect(client net.Conn, reader io.Reader, replay *[]byte) (string, boo
 
 // stompRoute returns the route of the device that the CONNECT frame's headers name,
 // or the refusal, and whether it stands even under missingDeviceId: roundRobin.
-func (a *Affinity) stompRoute(headers, named string) (r *route, refusal *stompError, always bool) {
-	deviceID, found, err := stompHeaderValue(headers, a.stompDeviceHeader)
+func (a *Affinity) stompRoute(headers, named string) (r *route, refusal *wire.Ending, always bool) {
+	deviceID, found, err := wire.HeaderValue(headers, a.stompDeviceHeader)
 	switch {
 	case err != nil:
-		return nil, stompRefusal(closePolicy, err.Error()), true
+		return nil, wire.Refusal(wire.ClosePolicy, err.Error()), true
 	case found && named != "" && deviceID != named:
-		return nil, stompRefusal(closePolicy, errDeviceIDTwice.Error()), true
+		return nil, wire.Refusal(wire.ClosePolicy, errDeviceIDTwice.Error()), true
 	case !found && named != "":
 		deviceID = named
 	case !found:
-		return nil, errStompNoDevice, false
+		return nil, wire.ErrNoDevice, false
 	}
 	if r, err = a.place.routeOf(deviceID); err != nil {
-		return nil, stompRefusal(closePolicy, err.Error()), false
+		return nil, wire.Refusal(wire.ClosePolicy, err.Error()), false
 	}
 	return r, nil, false
 }
@@ -193,54 +186,14 @@ func (a *Affinity) prepareStomp(rw http.ResponseWriter, req *http.Request, m *me
 }
 
 // sessionEnd returns how a session that reached next ends for the client.
-func sessionEnd(w *stompWriter, conn *stompConn) *stompError {
+func sessionEnd(w *stompWriter, conn *stompConn) *wire.Ending {
 	switch {
 	case !w.hijacked:
-		return stompRefusal(closeBadGateway, "the backend refused the session: HTTP "+strconv.Itoa(w.status))
+		return wire.Refusal(wire.CloseBadGateway, "the backend refused the session: HTTP "+strconv.Itoa(w.status))
 	case conn.failure != nil:
 		return conn.failure
 	case w.moved:
 		return endStoreMoved
 	}
 	return endBackendGone
-}
-
-// stompHandshake checks a WebSocket upgrade and returns the STOMP subprotocol to
-// agree to: the client's first STOMP one, or "" when it offers none.
-func stompHandshake(req *http.Request) (string, error) {
-	if req.Method != http.MethodGet || !strings.EqualFold(req.Header.Get("Upgrade"), "websocket") ||
-		!strings.Contains(strings.ToLower(strings.Join(req.Header["Connection"], ",")), "upgrade") {
-		return "", errNotWebSocket
-	}
-	// After the hijack, the body's bytes are the session's: a proxy that read them as
-	// the request's body would read the hijacked connection, and net/http panics.
-	if req.ContentLength != 0 || len(req.TransferEncoding) != 0 {
-		return "", errUpgradeBody
-	}
-	key, err := base64.StdEncoding.DecodeString(req.Header.Get("Sec-Websocket-Key"))
-	if err != nil || len(key) != 16 || req.Header.Get("Sec-Websocket-Version") != "13" {
-		return "", errWebSocketKey
-	}
-	offered := splitList(req.Header["Sec-Websocket-Protocol"])
-	for _, p := range offered {
-		for _, stomp := range stompProtocols {
-			if p == stomp {
-				return p, nil
-			}
-		}
-	}
-	if len(offered) != 0 {
-		return "", errNoStompOffer
-	}
-	return "", nil
-}
-
-// handshakeResponse is the 101 the middleware answers the client's handshake with.
-func handshakeResponse(req *http.Request, protocol string) []byte {
-	response := "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: " +
-		wsAccept(req.Header.Get("Sec-Websocket-Key")) + "\r\n"
-	if protocol != "" {
-		response += "Sec-WebSocket-Protocol: " + protocol + "\r\n"
-	}
-	return []byte(response + "\r\n")
 }

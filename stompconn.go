@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"github.com/storeaffinity/storeaffinity/wire"
 	"io"
 	"net"
 	"net/http"
@@ -64,12 +65,12 @@ type stompConn struct {
 	watched  chan struct{} // closed when the watch has ended
 
 	mu        sync.Mutex
-	answer    []byte      // the backend's handshake response, until it ends
-	answered  bool        // the backend agreed to what the client was told
-	failure   *stompError // why the backend's answer was refused
-	frameLeft uint64      // bytes of the backend's current frame still to pass
-	lost      bool        // a frame header was split: no close frame may be added
-	closed    bool        // a close frame has reached the client
+	answer    []byte       // the backend's handshake response, until it ends
+	answered  bool         // the backend agreed to what the client was told
+	failure   *wire.Ending // why the backend's answer was refused
+	frameLeft uint64       // bytes of the backend's current frame still to pass
+	lost      bool         // a frame header was split: no close frame may be added
+	closed    bool         // a close frame has reached the client
 	done      bool
 }
 
@@ -80,7 +81,7 @@ type stompConn struct {
 // backend connection until the member answers. It reads the connection itself, not
 // the hijacked buffer, whose bytes it takes first: a read error there would also
 // cancel the request's context, as net/http does for a connection it serves. Past
-// maxStompConnectBytes kept, it stops reading, and the client is no longer watched.
+// wire.MaxConnectBytes kept, it stops reading, and the client is no longer watched.
 func (c *stompConn) watchClient(leave context.CancelFunc) {
 	if n := c.reader.Buffered(); n > 0 {
 		buffered, _ := c.reader.Peek(n)
@@ -91,7 +92,7 @@ func (c *stompConn) watchClient(leave context.CancelFunc) {
 	go func() {
 		defer close(c.watched)
 		chunk := make([]byte, 4096)
-		for len(c.early) < maxStompConnectBytes {
+		for len(c.early) < wire.MaxConnectBytes {
 			n, err := c.client.Read(chunk)
 			c.early = append(c.early, chunk[:n]...)
 			if err != nil {
@@ -165,8 +166,8 @@ func (c *stompConn) readAnswer(p []byte) (int, error) {
 	c.answer = append(c.answer, p...)
 	end := bytes.Index(c.answer, []byte("\r\n\r\n"))
 	if end < 0 {
-		if len(c.answer) > maxStompConnectBytes {
-			c.failure = stompRefusal(closeBadGateway, "the backend's handshake response is too long")
+		if len(c.answer) > wire.MaxConnectBytes {
+			c.failure = wire.Refusal(wire.CloseBadGateway, "the backend's handshake response is too long")
 			return 0, c.failure
 		}
 		return len(p), nil
@@ -174,13 +175,13 @@ func (c *stompConn) readAnswer(p []byte) (int, error) {
 	res, err := http.ReadResponse(bufio.NewReader(bytes.NewReader(c.answer[:end+4])), nil)
 	switch {
 	case err != nil:
-		c.failure = stompRefusal(closeBadGateway, "the backend's handshake response is unreadable")
+		c.failure = wire.Refusal(wire.CloseBadGateway, "the backend's handshake response is unreadable")
 	case res.StatusCode != http.StatusSwitchingProtocols:
-		c.failure = stompRefusal(closeBadGateway, "the backend answered the upgrade with HTTP "+strconv.Itoa(res.StatusCode))
+		c.failure = wire.Refusal(wire.CloseBadGateway, "the backend answered the upgrade with HTTP "+strconv.Itoa(res.StatusCode))
 	case res.Header.Get("Sec-WebSocket-Protocol") != c.protocol:
-		c.failure = stompRefusal(closeBadGateway, "the backend chose subprotocol \""+res.Header.Get("Sec-WebSocket-Protocol")+"\", the client was told \""+c.protocol+"\"")
+		c.failure = wire.Refusal(wire.CloseBadGateway, "the backend chose subprotocol \""+res.Header.Get("Sec-WebSocket-Protocol")+"\", the client was told \""+c.protocol+"\"")
 	case res.Header.Get("Sec-WebSocket-Extensions") != "":
-		c.failure = stompRefusal(closeBadGateway, "the backend agreed to extensions the client was not offered")
+		c.failure = wire.Refusal(wire.CloseBadGateway, "the backend agreed to extensions the client was not offered")
 	}
 	if c.failure != nil {
 		return 0, c.failure
@@ -202,12 +203,12 @@ func (c *stompConn) track(p []byte) {
 	for !c.lost && n > c.frameLeft {
 		p = p[c.frameLeft:]
 		n -= c.frameLeft
-		size, opcode, ok := serverFrameEnd(p)
+		size, opcode, ok := wire.ServerFrameEnd(p)
 		if !ok {
 			c.lost = true
 			return
 		}
-		c.closed = c.closed || opcode == opClose
+		c.closed = c.closed || opcode == wire.OpClose
 		c.frameLeft = size
 	}
 	if !c.lost {
@@ -218,17 +219,17 @@ func (c *stompConn) track(p []byte) {
 // finish ends the session: unless end is nil, the backend already closed it, or a
 // frame is cut short, it tells the client why (a STOMP ERROR frame when end asks for
 // one, then a close frame), and closes the connection.
-func (c *stompConn) finish(end *stompError) {
+func (c *stompConn) finish(end *wire.Ending) {
 	c.stopWatch()
 	c.mu.Lock()
 	c.done = true
 	told := false
 	if end != nil && !c.closed && !c.lost && c.frameLeft == 0 {
 		_ = c.client.SetWriteDeadline(time.Now().Add(time.Second))
-		if end.errorFrame {
-			_, _ = c.client.Write(stompErrorFrame(end.reason))
+		if end.ErrorFrame {
+			_, _ = c.client.Write(wire.ErrorFrame(end.Reason))
 		}
-		_, _ = c.client.Write(wsClose(end.code, end.reason))
+		_, _ = c.client.Write(wire.Close(end.Code, end.Reason))
 		c.closed, told = true, true
 	}
 	c.mu.Unlock()

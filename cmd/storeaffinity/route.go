@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"github.com/storeaffinity/storeaffinity/wire"
 	"io"
 	"os"
 	"strings"
@@ -142,7 +143,7 @@ func frameDeviceIDs(files []string, header string) ([]string, error) {
 		if err != nil {
 			return nil, fmt.Errorf("--stompFrames: %w", err)
 		}
-		deviceID, found, err := storeaffinity.ConnectFrameDeviceID(string(frame), header)
+		deviceID, found, err := wire.ConnectFrameDeviceID(string(frame), header)
 		switch {
 		case err != nil:
 			return nil, fmt.Errorf("--stompFrames: %s: %w", name, err)
