@@ -5,9 +5,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
-	"strconv"
 	"strings"
-	"time"
 )
 
 // maxRouterPriority is the largest router priority Traefik takes from a provider: the
@@ -207,49 +205,4 @@ func namesOverlap(a, b string) error {
 		return fmt.Errorf("apps %q and %q: the generated service names of %q start with %q, so they could collide with the services of %q's members; rename one", a, b, b, a+"-", a)
 	}
 	return nil
-}
-
-// validName reports whether s is usable in object and cookie names.
-func validName(s string) bool {
-	if s == "" {
-		return false
-	}
-	for _, c := range s {
-		ok := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.'
-		if !ok {
-			return false
-		}
-	}
-	return true
-}
-
-// Bounds of an interval or timeout: below the lower one no lookup or probe completes,
-// and past the upper one a bare number of seconds would wrap around.
-const (
-	minInterval = 10 * time.Millisecond
-	maxInterval = 24 * time.Hour
-)
-
-// parseInterval reads a duration such as "5s"; a bare number means seconds. It refuses
-// values outside [minInterval, maxInterval].
-func parseInterval(s string, fallback time.Duration) (time.Duration, error) {
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return fallback, nil
-	}
-	d, err := time.ParseDuration(s)
-	if err != nil {
-		seconds, atoiErr := strconv.ParseInt(s, 10, 64)
-		if atoiErr != nil && !errors.Is(atoiErr, strconv.ErrRange) {
-			return 0, err
-		}
-		d = maxInterval + 1
-		if atoiErr == nil && seconds <= int64(maxInterval/time.Second) {
-			d = time.Duration(seconds) * time.Second
-		}
-	}
-	if d < minInterval || d > maxInterval {
-		return 0, fmt.Errorf("%q is outside %v to %v", s, minInterval, maxInterval)
-	}
-	return d, nil
 }

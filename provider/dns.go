@@ -96,17 +96,6 @@ func resolverAddress(resolver string) (string, error) {
 	return net.JoinHostPort(strings.Trim(resolver, "[]"), "53"), nil
 }
 
-// parseScheme returns the URL scheme of discovered members (default http).
-func parseScheme(scheme string) (string, error) {
-	switch scheme = strings.TrimSpace(scheme); scheme {
-	case "":
-		return "http", nil
-	case "http", "https", "h2c":
-		return scheme, nil
-	}
-	return "", fmt.Errorf("%q (want http, https or h2c)", scheme)
-}
-
 func (s *dnsSource) run(ctx context.Context, update func([]member)) {
 	ticker := time.NewTicker(s.interval)
 	defer ticker.Stop()
