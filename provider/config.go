@@ -91,6 +91,21 @@ type KubernetesDiscovery struct {
 	CertAuthFilePath string `json:"certAuthFilePath,omitempty"`
 }
 
+// HealthCheck probes each discovered member over HTTP. A member that fails Fails
+// probes in a row leaves the member list; it comes back after Passes good probes.
+// A newly discovered member joins after its first good probe.
+type HealthCheck struct {
+	Path     string `json:"path,omitempty"`     // default /
+	Interval string `json:"interval,omitempty"` // default 2s
+	Timeout  string `json:"timeout,omitempty"`  // default 1s
+	Fails    int    `json:"fails,omitempty"`    // default 2
+	Passes   int    `json:"passes,omitempty"`   // default 2
+	// PanicThreshold is Envoy's healthy panic threshold, such as "50%" or "0.5": when
+	// fewer than this share of the discovered members are healthy, every discovered
+	// member is a member again. Default 50%; "0" turns it off.
+	PanicThreshold string `json:"panicThreshold,omitempty"`
+}
+
 // Router is the optional router emitted for an app.
 type Router struct {
 	Rule        string   `json:"rule,omitempty"`
