@@ -75,7 +75,7 @@ func runPlan(out io.Writer, config *planConfig) error {
 	if len(config.To) == 0 {
 		return fmt.Errorf("--to: at least one member is required")
 	}
-	stores, source, err := planStores(config)
+	stores, source, err := planStores(config.Stores, config.StoresFile)
 	if err != nil {
 		return err
 	}
@@ -137,29 +137,31 @@ func listMoved(out io.Writer, limit int, stores []string, p placement) error {
 	return table.Flush()
 }
 
-// planStores returns the store IDs to plan for and a description of where they came from.
-func planStores(config *planConfig) ([]string, string, error) {
-	if config.StoresFile != "" && config.Stores != 0 {
+// planStores returns the store IDs to plan for and a description of where they came
+// from: count synthetic ones, or those of storesFile (the --stores and --storesFile
+// flags of plan and status).
+func planStores(count int, storesFile string) ([]string, string, error) {
+	if storesFile != "" && count != 0 {
 		return nil, "", fmt.Errorf("--stores and --storesFile: give one of them")
 	}
-	if config.StoresFile == "" {
-		if config.Stores == 0 {
-			config.Stores = 100000
+	if storesFile == "" {
+		if count == 0 {
+			count = 100000
 		}
-		if config.Stores < 0 {
-			return nil, "", fmt.Errorf("--stores: want a positive number of synthetic stores, got %d", config.Stores)
+		if count < 0 {
+			return nil, "", fmt.Errorf("--stores: want a positive number of synthetic stores, got %d", count)
 		}
-		width := len(fmt.Sprint(config.Stores - 1))
+		width := len(fmt.Sprint(count - 1))
 		if width < 5 {
 			width = 5
 		}
-		stores := make([]string, config.Stores)
+		stores := make([]string, count)
 		for i := range stores {
 			stores[i] = fmt.Sprintf("%0*d", width, i)
 		}
 		return stores, fmt.Sprintf("synthetic %s..%s", stores[0], stores[len(stores)-1]), nil
 	}
-	f, err := os.Open(config.StoresFile)
+	f, err := os.Open(storesFile)
 	if err != nil {
 		return nil, "", fmt.Errorf("--storesFile: %w", err)
 	}
@@ -173,18 +175,18 @@ func planStores(config *planConfig) ([]string, string, error) {
 			continue
 		}
 		if err := hashing.CheckDeviceID(store); err != nil {
-			return nil, "", fmt.Errorf("--storesFile %s:%d: %q is not a store ID: %w", config.StoresFile, line, store, err)
+			return nil, "", fmt.Errorf("--storesFile %s:%d: %q is not a store ID: %w", storesFile, line, store, err)
 		}
 		seen[store] = true
 		stores = append(stores, store)
 	}
 	if err := scanner.Err(); err != nil {
-		return nil, "", fmt.Errorf("--storesFile %s: %w", config.StoresFile, err)
+		return nil, "", fmt.Errorf("--storesFile %s: %w", storesFile, err)
 	}
 	if len(stores) == 0 {
-		return nil, "", fmt.Errorf("--storesFile %s: no store IDs", config.StoresFile)
+		return nil, "", fmt.Errorf("--storesFile %s: no store IDs", storesFile)
 	}
-	return stores, "from " + config.StoresFile, nil
+	return stores, "from " + storesFile, nil
 }
 
 // diff returns the members only in to, only in from, and the number in both.

@@ -49,7 +49,7 @@ func runStatus(out io.Writer, config *statusConfig) error {
 	if len(middlewares) == 0 {
 		return fmt.Errorf("--traefik %s: no storeaffinity middleware", config.Traefik)
 	}
-	stores, from, err := planStores(&planConfig{Stores: config.Stores, StoresFile: config.StoresFile})
+	stores, from, err := planStores(config.Stores, config.StoresFile)
 	if err != nil {
 		return err
 	}
