@@ -52,31 +52,6 @@ func testCookieFloods(t *testing.T, build Builder) {
 	}
 }
 
-func testQueryDecoded(t *testing.T, build Builder) {
-	rec := &recorder{}
-	h := mustBuild(t, build, rec, baseConfig(), "query-decoded")
-	want := expectedMember(t, "", baseMembers, "00123")
-	for _, target := range []string{
-		"/ws?deviceId=00123-001",
-		"/ws?device%49d=00123-001",
-		"/ws?deviceId=00123%2D001",
-		"/ws?x=1&deviceId=00123-001&deviceId=00123-001",
-	} {
-		_, s := serve(h, rec, target)
-		if !s.called || len(s.sticky) != 1 || s.sticky[0] != stickyValue(want) {
-			t.Errorf("%s: sticky %v, want %s's (store 00123)", target, s.sticky, want)
-		}
-	}
-	// A query the middleware cannot read completely reaches the backend as sent.
-	if rw, s := serve(h, rec, "/ws?x=%zz&deviceId=00123-001"); rw.Code != http.StatusBadRequest || s.called {
-		t.Errorf("a bad escape beside the device ID: status %d, want 400", rw.Code)
-	}
-	rw, s := serve(h, rec, "/ws?deviceId=00123-001&device%49d=00456-001")
-	if rw.Code != http.StatusBadRequest || s.called {
-		t.Errorf("two different deviceId values: status %d, want 400", rw.Code)
-	}
-}
-
 func testPathDecodedOnce(t *testing.T, build Builder) {
 	rec := &recorder{}
 	h := mustBuild(t, build, rec, baseConfig(), "path-decoded-once")
@@ -252,6 +227,48 @@ func testDeviceHeaderSpellings(t *testing.T, build Builder) {
 			if strings.EqualFold(strings.ReplaceAll(key, "_", "-"), "X-Device-Id") {
 				t.Errorf("%s: the client's %s reached next; a CGI-style backend reads it as the device ID", target, key)
 			}
+		}
+	}
+}
+
+func testEmptyCookieSlice(t *testing.T, build Builder) {
+	rec := &recorder{}
+	for _, tc := range []struct {
+		name   string
+		config map[string]any
+		target string
+		member string
+	}{
+		{"stateful", baseConfig(), prefix + "/00123-001/ticket", expectedMember(t, "", baseMembers, "00123")},
+		{"stateless", baseConfig(), "/api/stateless", ""},
+		{"no members", map[string]any{"deviceAffinityPrefixes": prefix, "stickyCookie": cookieName}, "/api/stateless", ""},
+	} {
+		h := mustBuild(t, build, rec, tc.config, "empty-cookies-"+strings.ReplaceAll(tc.name, " ", "-"))
+		req := httptest.NewRequest(http.MethodGet, tc.target, nil)
+		req.Header["Cookie"] = []string{}
+		rw := httptest.NewRecorder()
+		h.ServeHTTP(rw, req)
+		s := rec.take()
+		if !s.called || rw.Code != http.StatusNoContent {
+			t.Errorf("%s: an empty Cookie slice got %d (next called: %v)", tc.name, rw.Code, s.called)
+			continue
+		}
+		if tc.member != "" {
+			wantSticky(t, s, tc.member)
+		}
+	}
+}
+
+func testNoMembersSpellings(t *testing.T, build Builder) {
+	rec := &recorder{}
+	config := baseConfig()
+	config["members"] = []any{}
+	h := mustBuild(t, build, rec, config, "no-members-spellings")
+	_, s := serve(h, rec, "/api/catalog", "X_Store_Affinity", "member=pos-0", "X-Store_Affinity", "member=pos-0",
+		"X_Device_Id", "00999-001", "X-Device_Id", "00999-001")
+	for _, key := range []string{"X_store_affinity", "X-Store_affinity", "X_device_id", "X-Device_id"} {
+		if s.header[http.CanonicalHeaderKey(key)] != nil {
+			t.Errorf("without members, the client's %s reached next", key)
 		}
 	}
 }

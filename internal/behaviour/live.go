@@ -183,3 +183,19 @@ func testGraceOff(t *testing.T, build Builder) {
 		}
 	}
 }
+
+func testPanicReleasesStore(t *testing.T, build Builder, liveStores LiveStoresFunc) {
+	const name = "panic-release"
+	h := mustBuild(t, build, panicking{}, baseConfig(), name)
+	for _, store := range storeNames(5) {
+		req := httptest.NewRequest(http.MethodGet, prefix+"/"+store+"-001/events", nil)
+		req.Header.Set("Accept", "text/event-stream")
+		func() {
+			defer func() { _ = recover() }()
+			h.ServeHTTP(httptest.NewRecorder(), req)
+		}()
+	}
+	if n := liveStores(name); n != 0 {
+		t.Errorf("5 live requests whose next panicked left %d stores tracked, want 0", n)
+	}
+}

@@ -266,3 +266,32 @@ func testNoMembers(t *testing.T, build Builder) {
 		}
 	}
 }
+
+func testResponseStamp(t *testing.T, build Builder) {
+	want := expectedMember(t, "", baseMembers, "00123")
+	for _, tc := range []struct{ value, response string }{
+		{"", "store=00123; member=" + want},
+		{"member", "store=00123; member=" + want},
+		{"store", "store=00123"},
+		{"off", ""},
+	} {
+		rec := &recorder{}
+		config := baseConfig()
+		if tc.value != "" {
+			config["responseStamp"] = tc.value
+		}
+		h := mustBuild(t, build, rec, config, "stamp-"+tc.value)
+		rw, s := serve(h, rec, prefix+"/00123-001/ticket")
+		if got := rw.Header().Get("X-Store-Affinity"); got != tc.response || rw.Header()["X-Store-Affinity"] != nil && tc.response == "" {
+			t.Errorf("responseStamp %q: the client got %q, want %q", tc.value, got, tc.response)
+		}
+		if s.affinity != "store=00123; member="+want {
+			t.Errorf("responseStamp %q: the backend got %q, want the whole stamp", tc.value, s.affinity)
+		}
+	}
+	config := baseConfig()
+	config["responseStamp"] = "pod"
+	if _, err := build(context.Background(), &recorder{}, config, "stamp-bad"); err == nil || !strings.Contains(err.Error(), "responseStamp") {
+		t.Errorf("responseStamp: pod: %v, want an error naming the key", err)
+	}
+}

@@ -1,42 +1,29 @@
 package behaviour
 
 import (
-	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 )
 
-// Cases that each fail on a bug once planted in the code, which the other cases let
-// through.
+// Traefik builds a new instance of the middleware for every configuration change:
+// the round-robin turn carries over, the routes of the old configuration do not, and
+// the outdated instance still ends the live requests of the stores that moved.
 
-func testPanicReleasesStore(t *testing.T, build Builder, liveStores LiveStoresFunc) {
-	const name = "panic-release"
-	h := mustBuild(t, build, panicking{}, baseConfig(), name)
-	for _, store := range storeNames(5) {
-		req := httptest.NewRequest(http.MethodGet, prefix+"/"+store+"-001/events", nil)
-		req.Header.Set("Accept", "text/event-stream")
-		func() {
-			defer func() { _ = recover() }()
-			h.ServeHTTP(httptest.NewRecorder(), req)
-		}()
-	}
-	if n := liveStores(name); n != 0 {
-		t.Errorf("5 live requests whose next panicked left %d stores tracked, want 0", n)
-	}
-}
-
-func testNoMembersSpellings(t *testing.T, build Builder) {
+func testRoundRobinSurvivesRebuilds(t *testing.T, build Builder) {
 	rec := &recorder{}
-	config := baseConfig()
-	config["members"] = []any{}
-	h := mustBuild(t, build, rec, config, "no-members-spellings")
-	_, s := serve(h, rec, "/api/catalog", "X_Store_Affinity", "member=pos-0", "X-Store_Affinity", "member=pos-0",
-		"X_Device_Id", "00999-001", "X-Device_Id", "00999-001")
-	for _, key := range []string{"X_store_affinity", "X-Store_affinity", "X_device_id", "X-Device_id"} {
-		if s.header[http.CanonicalHeaderKey(key)] != nil {
-			t.Errorf("without members, the client's %s reached next", key)
+	seen := map[string]int{}
+	for i := 0; i < 30; i++ {
+		h := mustBuild(t, build, rec, baseConfig(), "rebuilt-turn")
+		_, s := serve(h, rec, "/api/stateless")
+		if len(s.sticky) == 1 {
+			seen[memberOfSticky(s.sticky[0], baseMembers)]++
+		}
+	}
+	for _, m := range baseMembers {
+		if seen[m] != 10 {
+			t.Errorf("30 rebuilds with one stateless request after each reached %v, want each member 10 times", seen)
+			break
 		}
 	}
 }
