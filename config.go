@@ -200,7 +200,7 @@ func (s *settings) rules() string {
 
 // splitList flattens a list whose items may themselves be comma-separated, as labels
 // and command-line flags deliver lists, trimming spaces and dropping empty items.
-// The provider module has the same function (lists.go of
+// The provider module has the same function (parse.go of
 // github.com/storeaffinity/storeaffinity-provider): the two plugins are separate
 // modules and import nothing from each other.
 func splitList(items []string) []string {
