@@ -2,8 +2,8 @@ package behaviour
 
 import (
 	"net/http"
-	"strconv"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
