@@ -195,18 +195,33 @@ func (s *dnsSource) srvTargets(records []*net.SRV) (targets []string, ports []in
 const maxParallelLookups = 64
 
 // resolveAll returns the preferred address of each target ("" for a target without
-// one), resolving maxParallelLookups at a time, each with a deadline of its own, so
-// that a thousand targets resolve within one interval. It reports false unless every
-// answer is authoritative.
+// one), looked up as lookupAll does, so that a thousand targets resolve within one
+// interval. It reports false unless every answer is authoritative.
 func (s *dnsSource) resolveAll(ctx context.Context, targets []string) ([]string, bool) {
-	hosts := make([]string, len(targets))
-	failed := make([]bool, len(targets))
+	return s.lookupAll(ctx, targets, s.preferredAddressOf)
+}
+
+// preferredAddressOf returns target's preferred address, "" without one.
+func (s *dnsSource) preferredAddressOf(ctx context.Context, target string) (string, bool) {
+	addresses, ok := s.addresses(ctx, target)
+	if !ok || len(addresses) == 0 {
+		return "", ok
+	}
+	return preferredAddress(addresses), true
+}
+
+// lookupAll runs lookup on each input, maxParallelLookups at a time, each with a
+// deadline of its own, and returns the results in the inputs' order. It reports
+// false unless every lookup does.
+func (s *dnsSource) lookupAll(ctx context.Context, inputs []string, lookup func(context.Context, string) (string, bool)) ([]string, bool) {
+	results := make([]string, len(inputs))
+	failed := make([]bool, len(inputs))
 	slots := make(chan struct{}, maxParallelLookups)
 	var wg sync.WaitGroup
-	for i := range targets {
+	for i := range inputs {
 		slots <- struct{}{}
 		wg.Add(1)
-		go s.resolveInto(ctx, targets[i], &hosts[i], &failed[i], slots, &wg)
+		go s.lookupInto(ctx, lookup, inputs[i], &results[i], &failed[i], slots, &wg)
 	}
 	wg.Wait()
 	for _, f := range failed {
@@ -214,25 +229,24 @@ func (s *dnsSource) resolveAll(ctx context.Context, targets []string) ([]string,
 			return nil, false
 		}
 	}
-	return hosts, true
+	return results, true
 }
 
-// resolveInto resolves one target into host, or sets failed, then frees its slot.
+// lookupInto runs lookup on input into result, or sets failed, then frees its slot.
 // Its arguments are passed, not captured: under Yaegi a closure shares the loop's
 // variables.
-func (s *dnsSource) resolveInto(ctx context.Context, target string, host *string, failed *bool, slots chan struct{}, wg *sync.WaitGroup) {
+func (s *dnsSource) lookupInto(ctx context.Context, lookup func(context.Context, string) (string, bool), input string,
+	result *string, failed *bool, slots chan struct{}, wg *sync.WaitGroup) {
 	defer wg.Done()
 	defer func() { <-slots }()
 	ctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
-	addresses, ok := s.addresses(ctx, target)
+	value, ok := lookup(ctx, input)
 	if !ok {
 		*failed = true
 		return
 	}
-	if len(addresses) > 0 {
-		*host = preferredAddress(addresses)
-	}
+	*result = value
 }
 
 // addresses returns the A and AAAA records of host, asked for separately: the resolver

@@ -5,7 +5,6 @@ import (
 	"net"
 	"sort"
 	"strings"
-	"sync"
 )
 
 // reverseNamesOf names each address by the first label of its lowest reverse name.
@@ -20,20 +19,9 @@ func (s *dnsSource) reverseNamesOf(ctx context.Context, addresses []net.IP) ([]s
 		sorted[i] = ip.String()
 	}
 	sort.Strings(sorted)
-	labels := make([]string, len(sorted))
-	failed := make([]bool, len(sorted))
-	slots := make(chan struct{}, maxParallelLookups)
-	var wg sync.WaitGroup
-	for i := range sorted {
-		slots <- struct{}{}
-		wg.Add(1)
-		go s.reverseLabelInto(ctx, sorted[i], &labels[i], &failed[i], slots, &wg)
-	}
-	wg.Wait()
-	for _, f := range failed {
-		if f {
-			return nil, false
-		}
+	labels, ok := s.lookupAll(ctx, sorted, s.reverseLabel)
+	if !ok {
+		return nil, false
 	}
 	named := map[string]string{}
 	taken := map[string]bool{}
@@ -53,22 +41,16 @@ func (s *dnsSource) reverseNamesOf(ctx context.Context, addresses []net.IP) ([]s
 	return names, true
 }
 
-// reverseLabelInto looks up the reverse names of address and sets label to the first
-// label of the lowest one ("" without one), or sets failed, then frees its slot. Its
-// arguments are passed, not captured: under Yaegi a closure shares the loop's
-// variables.
-func (s *dnsSource) reverseLabelInto(ctx context.Context, address string, label *string, failed *bool, slots chan struct{}, wg *sync.WaitGroup) {
-	defer wg.Done()
-	defer func() { <-slots }()
-	ctx, cancel := context.WithTimeout(ctx, s.timeout)
-	defer cancel()
+// reverseLabel returns the first label of the lowest reverse name of address, "" when
+// it has none.
+func (s *dnsSource) reverseLabel(ctx context.Context, address string) (string, bool) {
 	hosts, err := s.resolver.LookupAddr(ctx, address)
 	if err != nil && !notFound(err) {
-		*failed = true
-		return
+		return "", false
 	}
 	sort.Strings(hosts)
-	if len(hosts) > 0 {
-		*label = strings.SplitN(strings.TrimSuffix(hosts[0], "."), ".", 2)[0]
+	if len(hosts) == 0 {
+		return "", true
 	}
+	return strings.SplitN(strings.TrimSuffix(hosts[0], "."), ".", 2)[0], true
 }

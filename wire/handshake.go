@@ -59,15 +59,8 @@ func HandshakeResponse(req *http.Request, protocol string) []byte {
 	return []byte(response + "\r\n")
 }
 
-// offered returns the subprotocols of Sec-WebSocket-Protocol header values.
+// offered returns the subprotocols of Sec-WebSocket-Protocol header values: tokens
+// between commas and spaces.
 func offered(values []string) []string {
-	var protocols []string
-	for _, value := range values {
-		for _, p := range strings.Split(value, ",") {
-			if p = strings.TrimSpace(p); p != "" {
-				protocols = append(protocols, p)
-			}
-		}
-	}
-	return protocols
+	return strings.FieldsFunc(strings.Join(values, ","), func(c rune) bool { return c == ',' || c == ' ' || c == '\t' })
 }
