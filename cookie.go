@@ -61,6 +61,10 @@ func (a *Affinity) mergeCookies(rw http.ResponseWriter, req *http.Request, value
 		refuseCookies(rw)
 		return false
 	}
+	if len(values) == 1 && !strings.Contains(joined, a.cookieName) {
+		req.Header["Cookie"] = []string{m.cookieFirst + joined} // a long line, passed on as it came
+		return true
+	}
 	req.Header["Cookie"] = []string{replaceStickyCookie(joined, a.cookieName, m.cookie)}
 	return true
 }

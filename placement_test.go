@@ -39,3 +39,28 @@ func TestCachedRouteSharesNoRequestBytes(t *testing.T) {
 		t.Fatalf("%d cached routes, want 1", len(a.place.routes.routes))
 	}
 }
+
+// TestLongCookieLinePassesOnAsItCame checks that one Cookie line past the short-line
+// case, without the sticky cookie, reaches next as it came, behind the sticky cookie.
+func TestLongCookieLinePassesOnAsItCame(t *testing.T) {
+	config := CreateConfig()
+	config.DeviceAffinityPrefixes = []string{"/api/appId/pos/deviceId"}
+	config.Members = []string{"pos-0"}
+	config.StickyCookie = "pos_affinity"
+	var got string
+	h, err := New(context.Background(), http.HandlerFunc(func(_ http.ResponseWriter, req *http.Request) {
+		got = strings.Join(req.Header["Cookie"], "|")
+	}), config, "long-cookie-line")
+	if err != nil {
+		t.Fatal(err)
+	}
+	line := "a=1;;b=2;c=" + strings.Repeat("x", 250) + ";"
+	for _, path := range []string{"/api/appId/pos/deviceId/00123-001/x", "/api/catalog"} {
+		req := httptest.NewRequest(http.MethodGet, path, nil)
+		req.Header.Set("Cookie", line)
+		h.ServeHTTP(httptest.NewRecorder(), req)
+		if want := "pos_affinity=" + StickyValue("pos-0") + "; " + line; got != want {
+			t.Errorf("%s: next got Cookie %q, want %q", path, got, want)
+		}
+	}
+}

@@ -69,7 +69,7 @@ func (a *Affinity) serveFoundStomp(rw http.ResponseWriter, req *http.Request, de
 // from a function's result or a pointer, and a type switch does not recognise an
 // interpreted type: so the session's end is a *wire.Ending, always.
 func (a *Affinity) serveStomp(rw http.ResponseWriter, req *http.Request, named string) {
-	protocol, err := wire.Handshake(req)
+	protocol, err := wire.Handshake(req, splitList(req.Header["Sec-Websocket-Protocol"]))
 	if err != nil {
 		a.refuse(rw, err)
 		return

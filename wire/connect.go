@@ -15,7 +15,7 @@ import (
 
 // ErrTwoDeviceIDs refuses a CONNECT frame that repeats the device-ID header with
 // another value: a backend may read either.
-var ErrTwoDeviceIDs = errors.New("the CONNECT frame carries two different device IDs")
+var ErrTwoDeviceIDs = errors.New("the request carries two different device IDs")
 
 // MaxConnectBytes bounds the WebSocket frames read before the CONNECT frame's
 // headers end, pings and headers included: the OpenPOS client's CONNECT is well under

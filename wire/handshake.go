@@ -21,7 +21,10 @@ var (
 
 // Handshake checks a WebSocket upgrade and returns the STOMP subprotocol to
 // agree to: the client's first STOMP one, or "" when it offers none.
-func Handshake(req *http.Request) (string, error) {
+//
+// offered are the subprotocols of the request's Sec-WebSocket-Protocol lines, split
+// at commas and trimmed, as the middleware splits every list.
+func Handshake(req *http.Request, offered []string) (string, error) {
 	if req.Method != http.MethodGet || !strings.EqualFold(req.Header.Get("Upgrade"), "websocket") ||
 		!strings.Contains(strings.ToLower(strings.Join(req.Header["Connection"], ",")), "upgrade") {
 		return "", ErrNotWebSocket
@@ -35,7 +38,6 @@ func Handshake(req *http.Request) (string, error) {
 	if err != nil || len(key) != 16 || req.Header.Get("Sec-Websocket-Version") != "13" {
 		return "", ErrWebSocketKey
 	}
-	offered := offered(req.Header["Sec-Websocket-Protocol"])
 	for _, p := range offered {
 		for _, stomp := range Protocols {
 			if p == stomp {
@@ -57,10 +59,4 @@ func HandshakeResponse(req *http.Request, protocol string) []byte {
 		response += "Sec-WebSocket-Protocol: " + protocol + "\r\n"
 	}
 	return []byte(response + "\r\n")
-}
-
-// offered returns the subprotocols of Sec-WebSocket-Protocol header values: tokens
-// between commas and spaces.
-func offered(values []string) []string {
-	return strings.FieldsFunc(strings.Join(values, ","), func(c rune) bool { return c == ',' || c == ' ' || c == '\t' })
 }

@@ -58,13 +58,16 @@ func testBadStompSessions(t *testing.T, build Builder) {
 			t.Errorf("%s: %v", o.Name, err)
 		}
 	}
-	s, err := wsclient.Dial(server.URL, stompPath, map[string]string{"Sec-WebSocket-Protocol": "chat"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.Close()
-	if s.Response.StatusCode != http.StatusBadRequest {
-		t.Errorf("a handshake without a STOMP subprotocol got %d, want 400", s.Response.StatusCode)
+	// Subprotocols are split at commas only: "v12.stomp v11.stomp" is one, not STOMP.
+	for _, offer := range []string{"chat", "v12.stomp v11.stomp"} {
+		s, err := wsclient.Dial(server.URL, stompPath, map[string]string{"Sec-WebSocket-Protocol": offer})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.Close()
+		if s.Response.StatusCode != http.StatusBadRequest {
+			t.Errorf("a handshake offering %q got %d, want 400", offer, s.Response.StatusCode)
+		}
 	}
 }
 
