@@ -48,6 +48,17 @@ func startFake(t *testing.T, wait time.Duration, names ...string) (map[string]*f
 	return sources, cfgChan
 }
 
+// report hands a fake source a member list, failing the test rather than waiting for
+// good when the provider does not take it.
+func report(t *testing.T, src *fakeSource, list []member) {
+	t.Helper()
+	select {
+	case src.lists <- list:
+	case <-time.After(10 * time.Second):
+		t.Fatalf("the provider took no report of %v within 10 s", list)
+	}
+}
+
 // receive returns the next configuration's member lists per app, or nil after timeout.
 func receive(t *testing.T, cfgChan chan json.Marshaler, timeout time.Duration) map[string][]string {
 	t.Helper()
@@ -89,7 +100,7 @@ func TestEmitsOnlyWhenMembershipChanges(t *testing.T) {
 		{report: []member{{Name: "b", URL: "http://b2"}}, want: "pos-b"}, // a new URL is a change
 	}
 	for i, step := range steps {
-		sources["pos"].lists <- step.report
+		report(t, sources["pos"], step.report)
 		got := receive(t, cfgChan, 200*time.Millisecond)
 		if step.want == "" {
 			if got != nil {
@@ -105,11 +116,11 @@ func TestEmitsOnlyWhenMembershipChanges(t *testing.T) {
 
 func TestFirstConfigurationWaitsForEveryApp(t *testing.T) {
 	sources, cfgChan := startFake(t, time.Minute, "pos", "inventory")
-	sources["pos"].lists <- []member{{Name: "a", URL: "http://a"}}
+	report(t, sources["pos"], []member{{Name: "a", URL: "http://a"}})
 	if got := receive(t, cfgChan, 200*time.Millisecond); got != nil {
 		t.Fatalf("emitted %v before every app reported", got)
 	}
-	sources["inventory"].lists <- []member{{Name: "i", URL: "http://i"}}
+	report(t, sources["inventory"], []member{{Name: "i", URL: "http://i"}})
 	got := receive(t, cfgChan, time.Second)
 	if len(got) != 2 {
 		t.Fatalf("emitted %v, want both apps", got)
@@ -118,7 +129,7 @@ func TestFirstConfigurationWaitsForEveryApp(t *testing.T) {
 
 func TestFirstConfigurationGivesUpWaitingAfterStartupWait(t *testing.T) {
 	sources, cfgChan := startFake(t, 100*time.Millisecond, "pos", "inventory")
-	sources["pos"].lists <- []member{{Name: "a", URL: "http://a"}}
+	report(t, sources["pos"], []member{{Name: "a", URL: "http://a"}})
 	got := receive(t, cfgChan, 2*time.Second)
 	if len(got) != 1 || strings.Join(got["pos"], ",") != "pos-a" {
 		t.Fatalf("emitted %v, want pos alone", got)

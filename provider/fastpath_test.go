@@ -114,7 +114,7 @@ func TestAMemberCannotTakeTheRoundRobinServiceName(t *testing.T) {
 		t.Errorf("a static member named roundrobin: %v, want an error naming apps[0].static.servers[1]", err)
 	}
 	sources, cfgChan := startFake(t, 0, "pos")
-	sources["pos"].lists <- []member{{Name: "pos-0", URL: "http://127.0.0.1:1"}, {Name: "roundrobin", URL: "http://127.0.0.1:2"}}
+	report(t, sources["pos"], []member{{Name: "pos-0", URL: "http://127.0.0.1:1"}, {Name: "roundrobin", URL: "http://127.0.0.1:2"}})
 	got := receive(t, cfgChan, 5e9)
 	if strings.Join(got["pos"], " ") != "pos-pos-0" {
 		t.Errorf("the middleware's members %v, want [pos-pos-0]: a member named roundrobin is left out", got["pos"])
