@@ -19,18 +19,7 @@ func startDNSApp(t *testing.T, responder *dnsResponder, interval string) chan js
 		Name: "commerce", Port: "8080", Interval: interval, MemberNames: "reverse",
 		Resolver: responder.conn.LocalAddr().String(),
 	}}}
-	p, err := New(context.Background(), cfg, "test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := p.Init(); err != nil {
-		t.Fatal(err)
-	}
-	cfgChan := make(chan json.Marshaler)
-	if err := p.Provide(cfgChan); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = p.Stop() })
+	_, cfgChan := startProvider(t, cfg)
 	return cfgChan
 }
 

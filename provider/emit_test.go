@@ -48,6 +48,24 @@ func startFake(t *testing.T, wait time.Duration, names ...string) (map[string]*f
 	return sources, cfgChan
 }
 
+// startProvider builds, checks and starts a provider of cfg, stopped when the test ends.
+func startProvider(t *testing.T, cfg *Config) (*Provider, chan json.Marshaler) {
+	t.Helper()
+	p, err := New(context.Background(), cfg, "storeaffinityprovider")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Init(); err != nil {
+		t.Fatal(err)
+	}
+	cfgChan := make(chan json.Marshaler)
+	if err := p.Provide(cfgChan); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = p.Stop() })
+	return p, cfgChan
+}
+
 // report hands a fake source a member list, failing the test rather than waiting for
 // good when the provider does not take it.
 func report(t *testing.T, src *fakeSource, list []member) {
@@ -138,17 +156,7 @@ func TestFirstConfigurationGivesUpWaitingAfterStartupWait(t *testing.T) {
 
 func TestProvideEmitsStaticConfiguration(t *testing.T) {
 	cfg := decodeConfig(t, `{"apps": [{"name": "pos", "static": {"servers": ["pos-1=http://10.0.0.6:8080", "pos-0=http://10.0.0.5:8080"]}}]}`)
-	p, err := New(context.Background(), cfg, "storeaffinityprovider")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := p.Init(); err != nil {
-		t.Fatal(err)
-	}
-	cfgChan := make(chan json.Marshaler)
-	if err := p.Provide(cfgChan); err != nil {
-		t.Fatal(err)
-	}
+	p, cfgChan := startProvider(t, cfg)
 	stopped := make(chan error, 1)
 	select {
 	case m := <-cfgChan:

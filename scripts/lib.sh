@@ -21,3 +21,19 @@ build_in_module() {
   mv "$bin.tmp" "$bin"
   echo "$bin"
 }
+
+# install_with_go CACHE NAME VERSION PACKAGE TIME builds PACKAGE@VERSION with go install
+# (for modules that go install takes as they are) into CACHE/bin/NAME-VERSION, once,
+# and prints its path. An empty CACHE is the repository's .cache; TIME says how long
+# the first build takes.
+install_with_go() {
+  local cache=${1:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/.cache}
+  local name=$2 version=$3 package=$4 time=$5 bin
+  mkdir -p "$cache/bin" "$cache/build/$name-$version" && cache=$(cd "$cache" && pwd)
+  bin="$cache/bin/$name-$version"
+  if [ -x "$bin" ]; then echo "$bin"; return 0; fi
+  echo "building $name $version ($time)..." >&2
+  GOFLAGS=-mod=mod GOBIN="$cache/build/$name-$version" go install "$package@$version"
+  mv "$cache/build/$name-$version/$(basename "$package")" "$bin"
+  echo "$bin"
+}
