@@ -165,7 +165,7 @@ func (a *Affinity) stompRoute(headers, named string) (r *route, refusal *wire.En
 	case !found:
 		return nil, wire.ErrNoDevice, false
 	}
-	if r, err = a.place.routeOf(deviceID); err != nil {
+	if r, err = routeOf(a.place, deviceID); err != nil {
 		return nil, wire.Refusal(wire.ClosePolicy, err.Error()), false
 	}
 	return r, nil, false

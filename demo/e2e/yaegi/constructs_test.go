@@ -40,6 +40,10 @@ type handler struct {
 
 func small(s string) string { return s }
 
+func (h *handler) self() *handler { return h }
+
+func self(h *handler) *handler { return h }
+
 // Make returns the middleware over next.
 func Make(next http.Handler) http.Handler {
 	return &handler{next: next, prefix: "/api/appId/", key: "X-Store-Affinity", value: []string{"x=y"}, n: 3,
@@ -57,6 +61,8 @@ var interpretedConstructs = []struct{ name, body string }{
 	{"strings.HasPrefix", `if strings.HasPrefix(req.URL.Path, h.prefix) { h.n++ }`},
 	{"regexp FindStringSubmatch", `if h.re.FindStringSubmatch(req.URL.Path) == nil { h.n++ }`},
 	{"interpreted call", `small(h.prefix)`},
+	{"interpreted method call", `if h.self() == nil { h.n++ }`},
+	{"interpreted function call", `if self(h) == nil { h.n++ }`},
 	{"header map read", `if req.Header["Cookie"] == nil { h.n++ }`},
 	{"header map write", `req.Header["Cookie"] = h.value`},
 	{"header delete", `delete(req.Header, h.key)`},
