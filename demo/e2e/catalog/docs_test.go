@@ -27,12 +27,18 @@ import (
 // its block: a fragment, placeholders, or YAML that configures neither plugin.
 const notChecked = "<!-- not checked:"
 
+// partOf starts the HTML comment that, on the line right before a fence, names the
+// tested file that its block shows a part of: every YAML document of the block must
+// be a part of one of the file's (partOfDocument).
+const partOf = "<!-- part of "
+
 // docBlock is one fenced block of a markdown file.
 type docBlock struct {
 	where  string // file:line of the opening fence
 	lang   string
 	text   string
-	marked bool // preceded by a notChecked comment
+	marked bool   // preceded by a notChecked comment
+	partOf string // the file a partOf comment before it names, or ""
 }
 
 // TestDocsExamplesBuildWithThePlugins builds every YAML example of README.md and
@@ -65,6 +71,11 @@ func TestDocsExamplesBuildWithThePlugins(t *testing.T) {
 				continue
 			case block.marked:
 				skipped++
+			case block.partOf != "":
+				checked++
+				for _, err := range checkPart(filepath.Join(root, block.partOf), block) {
+					t.Errorf("%s: %v", block.where, err)
+				}
 			case block.lang == "toml":
 				t.Errorf("%s: a TOML block; write it as YAML, which this test checks", block.where)
 			default:
@@ -102,6 +113,9 @@ func fencedBlocks(path, name string) ([]docBlock, error) {
 				lang:   strings.TrimSpace(strings.TrimPrefix(trimmed, "```")),
 				marked: strings.HasPrefix(strings.TrimSpace(previous), notChecked),
 			}
+			if rest, ok := strings.CutPrefix(strings.TrimSpace(previous), partOf); ok {
+				open.partOf = strings.TrimSpace(strings.TrimSuffix(rest, "-->"))
+			}
 		case open != nil && trimmed == "```":
 			blocks = append(blocks, *open)
 			open = nil
@@ -138,6 +152,92 @@ func checkBlock(t *testing.T, block docBlock) []error {
 		errs = append(errs, fmt.Errorf("configures neither plugin; if it should not, put %s <reason> --> on the line before its fence", notChecked))
 	}
 	return errs
+}
+
+// checkPart checks that every YAML document of a block is a part of one of the
+// documents of file, a manifest that a test applies for real.
+func checkPart(file string, block docBlock) []error {
+	whole, err := yamlDocuments(file)
+	if err != nil {
+		return []error{err}
+	}
+	parts, err := yamlDocuments(block.text)
+	if err != nil {
+		return []error{fmt.Errorf("not YAML: %w", err)}
+	}
+	var errs []error
+	for n, part := range parts {
+		found := false
+		for _, doc := range whole {
+			found = found || partOfDocument(part, doc)
+		}
+		if !found {
+			errs = append(errs, fmt.Errorf("document %d is not a part of any document of %s: the docs drifted from the tested file", n+1, block.partOf))
+		}
+	}
+	return errs
+}
+
+// yamlDocuments decodes every YAML document of source: a file's name, or YAML text
+// (it holds a newline).
+func yamlDocuments(source string) ([]any, error) {
+	text := source
+	if !strings.Contains(source, "\n") {
+		data, err := os.ReadFile(source)
+		if err != nil {
+			return nil, err
+		}
+		text = string(data)
+	}
+	var docs []any
+	decoder := yaml.NewDecoder(strings.NewReader(text))
+	for {
+		var doc any
+		err := decoder.Decode(&doc)
+		if errors.Is(err, io.EOF) {
+			return docs, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		docs = append(docs, doc)
+	}
+}
+
+// partOfDocument reports whether part is a part of doc: a map whose every key doc has,
+// with a value that is a part of doc's; a list whose every item is a part of an item
+// of doc's, in order; or a value equal to doc.
+func partOfDocument(part, doc any) bool {
+	switch part := part.(type) {
+	case map[string]any:
+		docMap, ok := doc.(map[string]any)
+		if !ok {
+			return false
+		}
+		for key, value := range part {
+			if docValue, ok := docMap[key]; !ok || !partOfDocument(value, docValue) {
+				return false
+			}
+		}
+		return true
+	case []any:
+		docList, ok := doc.([]any)
+		if !ok {
+			return false
+		}
+		i := 0
+		for _, item := range part {
+			for i < len(docList) && !partOfDocument(item, docList[i]) {
+				i++
+			}
+			if i == len(docList) {
+				return false
+			}
+			i++
+		}
+		return true
+	}
+	return reflect.DeepEqual(part, doc)
 }
 
 // checkDocument finds the plugins' configuration in one YAML document: the plugins
