@@ -202,7 +202,8 @@ func (s *settings) rules() string {
 // and command-line flags deliver lists, trimming spaces and dropping empty items.
 // The provider module has the same function (parse.go of
 // github.com/storeaffinity/storeaffinity-provider): the two plugins are separate
-// modules and import nothing from each other.
+// modules and import nothing from each other. demo/e2e/catalog's
+// TestCopiesAcrossModulesStayTheSame holds the two the same.
 func splitList(items []string) []string {
 	var out []string
 	for _, item := range items {

@@ -69,6 +69,11 @@ type headersConfig struct {
 // affinityConfig is the middleware plugin's configuration. Members and StickyCookie
 // are always written; the other options only when the app sets them, so that the
 // middleware's defaults apply.
+//
+// It lists App's middleware options again rather than embed a struct of them: Yaegi
+// v0.16.1 marks a field as embedded only in a struct of one field, so encoding/json
+// would write the options as a nested object. TestAppPassesEveryOptionItTakes holds
+// the two lists equal.
 type affinityConfig struct {
 	Members                []string `json:"members"`
 	StickyCookie           string   `json:"stickyCookie"`
