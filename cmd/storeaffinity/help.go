@@ -25,9 +25,7 @@ func helpFunc(usage, example string) func(io.Writer, *cli.Command) error {
 		_, _ = fmt.Fprintf(w, "%s\n\nUsage: storeaffinity %s %s\n\nExample:\n  %s\n\n", cmd.Description, cmd.Name, usage, example)
 		_, _ = fmt.Fprintf(w, "Configuration comes from the first of: --configFile, flags, %s* environment variables\n", envPrefix)
 		_, _ = fmt.Fprintf(w, "(e.g. %sMEMBERS=pos-0,pos-1). Lists take commas or repeated flags.\n\nFlags:\n", envPrefix)
-		t := reflect.TypeOf(cmd.Configuration).Elem()
-		for i := 0; i < t.NumField(); i++ {
-			field := t.Field(i)
+		for _, field := range flagFields(reflect.TypeOf(cmd.Configuration).Elem()) {
 			name := flagName(field.Name)
 			value := defaults[strings.ToLower(field.Name)]
 			if value == "" || value == "0" {
@@ -42,6 +40,21 @@ func helpFunc(usage, example string) func(io.Writer, *cli.Command) error {
 		}
 		return nil
 	}
+}
+
+// flagFields returns a configuration's fields in order, those of an embedded struct
+// (StoreSample) in its place, as the flag parser reads them.
+func flagFields(t reflect.Type) []reflect.StructField {
+	var fields []reflect.StructField
+	for i := 0; i < t.NumField(); i++ {
+		field := t.Field(i)
+		if field.Anonymous && field.Type.Kind() == reflect.Struct {
+			fields = append(fields, flagFields(field.Type)...)
+			continue
+		}
+		fields = append(fields, field)
+	}
+	return fields
 }
 
 // flagName spells a configuration field as the documented camelCase key: StoreIDPattern

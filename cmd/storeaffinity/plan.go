@@ -18,11 +18,10 @@ type planConfig struct {
 	App        string   `description:"App name in the provider; placement then hashes the child services <app>-<member>, as the middleware does."`
 	From       []string `description:"Member names before the change, e.g. pos-0,pos-1,pos-2."`
 	To         []string `description:"Member names after the change, e.g. pos-0,pos-1,pos-2,pos-3."`
-	Stores     int      `description:"Number of synthetic store IDs (00000, 00001, ...); 100000 when neither this nor storesFile is given."`
-	StoresFile string   `description:"File with one store ID per line; blank lines and lines starting with # are skipped."`
-	List       int      `description:"List up to this many stores that move under rendezvous, with their old and new member."`
-	Traefik    string   `description:"Base URL of Traefik's API: --from is then the member list that Traefik routes by now (the middleware's child service names)."`
-	Middleware string   `description:"With --traefik, the middleware's full name when Traefik has several."`
+	StoreSample
+	List       int    `description:"List up to this many stores that move under rendezvous, with their old and new member."`
+	Traefik    string `description:"Base URL of Traefik's API: --from is then the member list that Traefik routes by now (the middleware's child service names)."`
+	Middleware string `description:"With --traefik, the middleware's full name when Traefik has several."`
 }
 
 func newPlanCommand(out io.Writer) *cli.Command {
@@ -75,7 +74,7 @@ func runPlan(out io.Writer, config *planConfig) error {
 	if len(config.To) == 0 {
 		return fmt.Errorf("--to: at least one member is required")
 	}
-	stores, source, err := planStores(config.Stores, config.StoresFile)
+	stores, source, err := config.StoreSample.stores()
 	if err != nil {
 		return err
 	}
@@ -137,10 +136,17 @@ func listMoved(out io.Writer, limit int, stores []string, p placement) error {
 	return table.Flush()
 }
 
-// planStores returns the store IDs to plan for and a description of where they came
-// from: count synthetic ones, or those of storesFile (the --stores and --storesFile
-// flags of plan and status).
-func planStores(count int, storesFile string) ([]string, string, error) {
+// StoreSample is the flags of plan and status that choose the store IDs they count;
+// exported, so that the flag and file parsers see the fields it embeds into theirs.
+type StoreSample struct {
+	Stores     int    `description:"Number of synthetic store IDs (00000, 00001, ...); 100000 when neither this nor storesFile is given."`
+	StoresFile string `description:"File with one store ID per line; blank lines and lines starting with # are skipped."`
+}
+
+// stores returns the sample's store IDs and a description of where they came from:
+// Stores synthetic ones, or those of StoresFile.
+func (s StoreSample) stores() ([]string, string, error) {
+	count, storesFile := s.Stores, s.StoresFile
 	if storesFile != "" && count != 0 {
 		return nil, "", fmt.Errorf("--stores and --storesFile: give one of them")
 	}

@@ -17,8 +17,7 @@ type statusConfig struct {
 	Traefik    string `description:"Base URL of Traefik's API (api.insecure or the API's entry point), such as http://127.0.0.1:8080."`
 	Middleware string `description:"Only this storeaffinity middleware, by its full name (pos-affinity@plugin-storeaffinityprovider); default every one."`
 	Metrics    string `description:"URL of the middleware's metrics, for each member's live sessions and stores (default: the provider's storeaffinity-metrics router, on the host of --traefik)."`
-	Stores     int    `description:"Number of synthetic store IDs for each member's share; 100000 when neither this nor storesFile is given."`
-	StoresFile string `description:"File with one store ID per line, for each member's share."`
+	StoreSample
 }
 
 func newStatusCommand(out io.Writer) *cli.Command {
@@ -49,7 +48,7 @@ func runStatus(out io.Writer, config *statusConfig) error {
 	if len(middlewares) == 0 {
 		return fmt.Errorf("--traefik %s: no storeaffinity middleware", config.Traefik)
 	}
-	stores, from, err := planStores(config.Stores, config.StoresFile)
+	stores, from, err := config.StoreSample.stores()
 	if err != nil {
 		return err
 	}
