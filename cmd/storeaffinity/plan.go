@@ -74,7 +74,7 @@ func runPlan(out io.Writer, config *planConfig) error {
 	if len(config.To) == 0 {
 		return fmt.Errorf("--to: at least one member is required")
 	}
-	stores, source, err := config.StoreSample.stores()
+	stores, source, err := config.stores()
 	if err != nil {
 		return err
 	}

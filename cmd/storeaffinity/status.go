@@ -48,7 +48,7 @@ func runStatus(out io.Writer, config *statusConfig) error {
 	if len(middlewares) == 0 {
 		return fmt.Errorf("--traefik %s: no storeaffinity middleware", config.Traefik)
 	}
-	stores, from, err := config.StoreSample.stores()
+	stores, from, err := config.stores()
 	if err != nil {
 		return err
 	}
