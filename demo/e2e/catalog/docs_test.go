@@ -165,6 +165,9 @@ func checkPart(file string, block docBlock) []error {
 	if err != nil {
 		return []error{fmt.Errorf("not YAML: %w", err)}
 	}
+	if len(parts) == 0 {
+		return []error{fmt.Errorf("shows no YAML document of %s", block.partOf)}
+	}
 	var errs []error
 	for n, part := range parts {
 		found := false
@@ -204,14 +207,15 @@ func yamlDocuments(source string) ([]any, error) {
 	}
 }
 
-// partOfDocument reports whether part is a part of doc: a map whose every key doc has,
-// with a value that is a part of doc's; a list whose every item is a part of an item
-// of doc's, in order; or a value equal to doc.
+// partOfDocument reports whether part is a part of doc: a map, not empty, whose every
+// key doc has, with a value that is a part of doc's; a list of as many items as doc's,
+// each a part of doc's item at its place, so that a list the docs show is the whole
+// list; or a value equal to doc.
 func partOfDocument(part, doc any) bool {
 	switch part := part.(type) {
 	case map[string]any:
 		docMap, ok := doc.(map[string]any)
-		if !ok {
+		if !ok || len(part) == 0 {
 			return false
 		}
 		for key, value := range part {
@@ -222,18 +226,13 @@ func partOfDocument(part, doc any) bool {
 		return true
 	case []any:
 		docList, ok := doc.([]any)
-		if !ok {
+		if !ok || len(part) != len(docList) {
 			return false
 		}
-		i := 0
-		for _, item := range part {
-			for i < len(docList) && !partOfDocument(item, docList[i]) {
-				i++
-			}
-			if i == len(docList) {
+		for i, item := range part {
+			if !partOfDocument(item, docList[i]) {
 				return false
 			}
-			i++
 		}
 		return true
 	}

@@ -36,6 +36,7 @@ type handler struct {
 	routes map[string]*route
 	turn   atomic.Uint64
 	n      uint64
+	call   func(*http.Request, string) *route // a method value, set once as the middleware's dispatch is
 }
 
 func small(s string) string { return s }
@@ -46,9 +47,15 @@ func self(h *handler) *handler { return h }
 
 // Make returns the middleware over next.
 func Make(next http.Handler) http.Handler {
-	return &handler{next: next, prefix: "/api/appId/", key: "X-Store-Affinity", value: []string{"x=y"}, n: 3,
+	h := &handler{next: next, prefix: "/api/appId/", key: "X-Store-Affinity", value: []string{"x=y"}, n: 3,
 		re: regexp.MustCompile("^/api/appId/[^/]+/deviceId/([^/]+)"), routes: map[string]*route{"00001-001": {cookie: "c=v"}}}
+	h.call = h.selfOf
+	return h
 }
+
+func (h *handler) selfOf(req *http.Request, s string) *route { return nil }
+
+func selfOf(h *handler, req *http.Request, s string) *route { return nil }
 
 func (h *handler) ServeHTTP(rw http.ResponseWriter, req *http.Request) {
 `
@@ -63,6 +70,9 @@ var interpretedConstructs = []struct{ name, body string }{
 	{"interpreted call", `small(h.prefix)`},
 	{"interpreted method call", `if h.self() == nil { h.n++ }`},
 	{"interpreted function call", `if self(h) == nil { h.n++ }`},
+	{"method value in a func field, two arguments", `if h.call(req, h.prefix) != nil { h.n++ }`},
+	{"interpreted method call, two arguments", `if h.selfOf(req, h.prefix) != nil { h.n++ }`},
+	{"interpreted function call, three arguments", `if selfOf(h, req, h.prefix) != nil { h.n++ }`},
 	{"header map read", `if req.Header["Cookie"] == nil { h.n++ }`},
 	{"header map write", `req.Header["Cookie"] = h.value`},
 	{"header delete", `delete(req.Header, h.key)`},
