@@ -58,11 +58,10 @@ func newPlacement(s *settings) *placement {
 // before the last change of members when its store did not move, or new. A bad
 // device ID gets an error with a one-line reason.
 //
-// The STOMP session calls it once; the request path calls it for a device whose route
-// is not cached (serveStore). It and the two it calls are functions, not methods:
-// under Yaegi v0.16.1 a method call with two arguments costs 31 allocations, the call
-// of a function with the same three values 11 (make bench-yaegi's
-// InterpretedConstructs).
+// The request path (serveStore) and the STOMP session (stompRoute) each call it once.
+// It and the two it calls are functions, not methods: under Yaegi v0.16.1 a method
+// call with two arguments costs 31 allocations, the call of a function with the same
+// three values 11 (make bench-yaegi's InterpretedConstructs).
 func routeOf(p *placement, deviceID string) (*route, error) {
 	c := p.routes
 	c.mu.RLock()

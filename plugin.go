@@ -35,11 +35,9 @@ type Affinity struct {
 	stompDeviceHeader  string
 	count              uint64 // members
 	live               *liveStores
-	turn               *atomic.Uint64                                   // the round-robin turn, kept across rebuilds with the live stores
-	serveUnmatched     func(http.ResponseWriter, *http.Request)         // a path under no prefix
-	serveNoDevice      func(http.ResponseWriter, *http.Request)         // a request that names no device
-	serveFound         func(http.ResponseWriter, *http.Request, string) // the device its header or query names
-	serveMatched       func(http.ResponseWriter, *http.Request, string) // a plain path's device
+	turn               *atomic.Uint64                           // the round-robin turn, kept across rebuilds with the live stores
+	serveUnmatched     func(http.ResponseWriter, *http.Request) // a path under no prefix
+	serveNoDevice      func(http.ResponseWriter, *http.Request) // a request that names no device
 }
 
 // New builds the middleware. Traefik calls it on every dynamic configuration change,
@@ -73,18 +71,18 @@ func New(ctx context.Context, next http.Handler, config *Config, name string) (h
 		stompDeviceHeader:  s.stompDeviceHeader,
 	}
 	a.count = uint64(len(a.place.members))
-	// The dispatch, chosen once: a path under no prefix (serveUnmatched) and the device
-	// of a plain path (serveMatched). Without a device-ID header or query parameter, the
-	// former is stateless and the latter needs no cross-check; with one, the former
-	// reads it and the latter checks that it names the same device. Under Yaegi a func
-	// field costs one call, where a test on every request would cost several.
-	a.serveNoDevice, a.serveFound = a.serveRoundRobin, a.serveStore
-	if len(a.stompPaths) != 0 { // a STOMP upgrade names its device in its CONNECT frame
-		a.serveNoDevice, a.serveFound = a.serveNoDeviceStomp, a.serveFoundStomp
+	// The dispatch of a path under no prefix (serveUnmatched), chosen once: without a
+	// device-ID header or query parameter it is stateless, unless a STOMP upgrade names
+	// its device in its CONNECT frame (serveNoDevice); with one, it reads them. Under
+	// Yaegi a func field costs one call, where a test on every request would cost
+	// several.
+	a.serveNoDevice = a.serveRoundRobin
+	if len(a.stompPaths) != 0 {
+		a.serveNoDevice = a.serveNoDeviceStomp
 	}
-	a.serveUnmatched, a.serveMatched = a.serveNoDevice, a.serveStore
+	a.serveUnmatched = a.serveNoDevice
 	if a.headerOrQuery {
-		a.serveUnmatched, a.serveMatched = a.serveHeaderOrQuery, a.servePath
+		a.serveUnmatched = a.serveHeaderOrQuery
 	}
 	a.live = trackLive(name, a.place, s.grace, s.spread)
 	a.turn = &a.live.turn

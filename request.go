@@ -13,16 +13,21 @@ import (
 // stateful request to its store's member, or of a stateless one to the next member in
 // turn; then the refusals. The readers themselves, which only return
 // (deviceID, found, err), are in deviceid.go.
+//
+// Under Yaegi v0.16.1 a call costs its callee's whole frame, and how it is called
+// counts too: with the same values, a method call costs 31 allocations, a method value
+// kept in a func field 21, a function 11 (make bench-yaegi's InterpretedConstructs).
+// So the steps of a device's request are functions (serveStore, then routeOf), and
+// the choices made once in New (serveUnmatched, serveNoDevice) are method values.
 
 // ServeHTTP stamps the request with its member's sticky cookie and passes rw on
 // unchanged: a stateful request gets its store's member, any other the next member in
 // turn, so Traefik's weighted service never picks or sets a cookie itself.
 //
-// Yaegi allocates every local and temporary of a function on each call, so ServeHTTP
-// only dispatches, and each path lives in a small function of its own.
+// ServeHTTP only dispatches, and each path lives in a small function of its own.
 func (a *Affinity) ServeHTTP(rw http.ResponseWriter, req *http.Request) {
 	if req.URL.RawPath != "" {
-		a.serveEncodedPath(rw, req)
+		serveEncodedPath(a, rw, req)
 		return
 	}
 	match := a.pathPattern.FindStringSubmatch(req.URL.Path)
@@ -30,14 +35,18 @@ func (a *Affinity) ServeHTTP(rw http.ResponseWriter, req *http.Request) {
 		a.serveUnmatched(rw, req)
 		return
 	}
-	a.serveMatched(rw, req, match[1])
+	if a.headerOrQuery {
+		servePath(a, rw, req, match[1])
+		return
+	}
+	serveStore(a, rw, req, match[1])
 }
 
 // serveEncodedPath serves a request whose path was sent with an encoding of its own
 // (URL.RawPath is set): its device segment is matched as sent, then percent-decoded.
 // An encoded '/' in it is refused: a router that splits the decoded path reads a
 // device ID before it.
-func (a *Affinity) serveEncodedPath(rw http.ResponseWriter, req *http.Request) {
+func serveEncodedPath(a *Affinity, rw http.ResponseWriter, req *http.Request) {
 	match := a.pathPattern.FindStringSubmatch(req.URL.EscapedPath())
 	if match == nil {
 		a.serveOutsidePrefixes(rw, req)
@@ -50,7 +59,7 @@ func (a *Affinity) serveEncodedPath(rw http.ResponseWriter, req *http.Request) {
 	case strings.IndexByte(deviceID, '/') >= 0:
 		a.refuse(rw, errEncodedSlash)
 	default:
-		a.serveCheckedPath(rw, req, deviceID)
+		serveCheckedPath(a, rw, req, deviceID)
 	}
 }
 
@@ -72,17 +81,17 @@ func (a *Affinity) serveOutsidePrefixes(rw http.ResponseWriter, req *http.Reques
 // parameter is configured: one that the request carries must name the same device.
 // The path as sent is the plain encoding of URL.Path, so its device segment reads the
 // same decoded: a '%' left in it is a literal one, which CheckDeviceID refuses.
-func (a *Affinity) servePath(rw http.ResponseWriter, req *http.Request, deviceID string) {
+func servePath(a *Affinity, rw http.ResponseWriter, req *http.Request, deviceID string) {
 	if req.URL.RawQuery != "" || req.Header[a.deviceHeader] != nil {
-		a.serveCheckedPath(rw, req, deviceID)
+		serveCheckedPath(a, rw, req, deviceID)
 		return
 	}
-	a.serveStore(rw, req, deviceID)
+	serveStore(a, rw, req, deviceID)
 }
 
 // serveCheckedPath serves the device ID of a path, after checking that the request's
 // header or query, when configured, names no other device.
-func (a *Affinity) serveCheckedPath(rw http.ResponseWriter, req *http.Request, deviceID string) {
+func serveCheckedPath(a *Affinity, rw http.ResponseWriter, req *http.Request, deviceID string) {
 	if strings.IndexByte(deviceID, ';') >= 0 && a.pathParameters(req) {
 		a.refuse(rw, errPathParameters)
 		return
@@ -93,7 +102,7 @@ func (a *Affinity) serveCheckedPath(rw http.ResponseWriter, req *http.Request, d
 			return
 		}
 	}
-	a.serveStore(rw, req, deviceID)
+	serveStore(a, rw, req, deviceID)
 }
 
 // serveHeaderOrQuery serves a request that may carry the device ID in the configured
@@ -103,31 +112,22 @@ func (a *Affinity) serveHeaderOrQuery(rw http.ResponseWriter, req *http.Request)
 	switch {
 	case err != nil:
 		a.refuse(rw, err)
+	case found && len(a.stompPaths) != 0:
+		a.serveFoundStomp(rw, req, deviceID)
 	case found:
-		a.serveFound(rw, req, deviceID)
+		serveStore(a, rw, req, deviceID)
 	default:
 		a.serveNoDevice(rw, req)
 	}
 }
 
-// serveStore sends a request of the device to its store's member.
-func (a *Affinity) serveStore(rw http.ResponseWriter, req *http.Request, deviceID string) {
-	// The cached route is looked up here, and only a device without one goes through
-	// routeOf, which looks again and carries over or computes it. Under Yaegi a call
-	// costs its callee's whole frame: calling routeOf for every request cost a cached
-	// device 11 more allocations (168 against 157) and 9 % more CPU (median of 21
-	// paired rounds of make bench-yaegi's stateful case, 3 members), and saved a first
-	// visit 13 (451 against 464).
-	c := a.place.routes
-	c.mu.RLock()
-	r := c.routes[deviceID]
-	c.mu.RUnlock()
-	if r == nil {
-		var err error
-		if r, err = routeOf(a.place, deviceID); err != nil {
-			a.serveBadDeviceID(rw, req, err)
-			return
-		}
+// serveStore sends a request of the device to its store's member, which routeOf
+// gives.
+func serveStore(a *Affinity, rw http.ResponseWriter, req *http.Request, deviceID string) {
+	r, err := routeOf(a.place, deviceID)
+	if err != nil {
+		a.serveBadDeviceID(rw, req, err)
+		return
 	}
 	// The cookie merge of the common cases (stickCookie), written out here and in
 	// serveRoundRobin: calling stickCookie as a function cost 9 more allocations and

@@ -56,7 +56,7 @@ func (a *Affinity) serveFoundStomp(rw http.ResponseWriter, req *http.Request, de
 		a.serveStomp(rw, req, deviceID)
 		return
 	}
-	a.serveStore(rw, req, deviceID)
+	serveStore(a, rw, req, deviceID)
 }
 
 // serveStomp answers the client's handshake, reads the CONNECT frame and serves the
