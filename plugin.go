@@ -73,9 +73,9 @@ func New(ctx context.Context, next http.Handler, config *Config, name string) (h
 	a.count = uint64(len(a.place.members))
 	// The dispatch of a path under no prefix (serveUnmatched), chosen once: without a
 	// device-ID header or query parameter it is stateless, unless a STOMP upgrade names
-	// its device in its CONNECT frame (serveNoDevice); with one, it reads them. Under
-	// Yaegi a func field costs one call, where a test on every request would cost
-	// several.
+	// its device in its CONNECT frame (serveNoDevice); with one, it reads them. These
+	// are method values, which Yaegi calls for less than a method; a device's path is
+	// tested and served by functions, which cost less still (request.go).
 	a.serveNoDevice = a.serveRoundRobin
 	if len(a.stompPaths) != 0 {
 		a.serveNoDevice = a.serveNoDeviceStomp
