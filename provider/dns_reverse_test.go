@@ -27,33 +27,24 @@ func startDNSApp(t *testing.T, responder *dnsResponder, interval string) chan js
 // "name=url" pairs, or nil after timeout.
 func receiveMembers(t *testing.T, cfgChan chan json.Marshaler, app string, timeout time.Duration) []string {
 	t.Helper()
-	select {
-	case m := <-cfgChan:
-		data, err := m.MarshalJSON()
-		if err != nil {
-			t.Fatal(err)
-		}
-		var cfg dynamicConfig
-		if err := json.Unmarshal(data, &cfg); err != nil {
-			t.Fatal(err)
-		}
-		middleware := cfg.HTTP.Middlewares[AffinityMiddleware(app)]
-		if middleware == nil || middleware.Plugin["storeaffinity"] == nil {
-			t.Fatalf("no middleware %s in %s", AffinityMiddleware(app), data)
-		}
-		pairs := []string{}
-		for _, service := range middleware.Plugin["storeaffinity"].Members {
-			url := ""
-			if s := cfg.HTTP.Services[service]; s != nil && s.LoadBalancer != nil && len(s.LoadBalancer.Servers) == 1 {
-				url = s.LoadBalancer.Servers[0].URL
-			}
-			pairs = append(pairs, strings.TrimPrefix(service, app+"-")+"="+url)
-		}
-		sort.Strings(pairs)
-		return pairs
-	case <-time.After(timeout):
+	cfg, data := nextConfig(t, cfgChan, timeout)
+	if cfg == nil {
 		return nil
 	}
+	middleware := cfg.HTTP.Middlewares[AffinityMiddleware(app)]
+	if middleware == nil || middleware.Plugin["storeaffinity"] == nil {
+		t.Fatalf("no middleware %s in %s", AffinityMiddleware(app), data)
+	}
+	pairs := []string{}
+	for _, service := range middleware.Plugin["storeaffinity"].Members {
+		url := ""
+		if s := cfg.HTTP.Services[service]; s != nil && s.LoadBalancer != nil && len(s.LoadBalancer.Servers) == 1 {
+			url = s.LoadBalancer.Servers[0].URL
+		}
+		pairs = append(pairs, strings.TrimPrefix(service, app+"-")+"="+url)
+	}
+	sort.Strings(pairs)
+	return pairs
 }
 
 // TestReverseNamesOfAFleetArriveWithinAnInterval: 40 replicas named by reverse lookup,

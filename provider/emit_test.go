@@ -77,8 +77,8 @@ func report(t *testing.T, src *fakeSource, list []member) {
 	}
 }
 
-// receive returns the next configuration's member lists per app, or nil after timeout.
-func receive(t *testing.T, cfgChan chan json.Marshaler, timeout time.Duration) map[string][]string {
+// nextConfig returns the next configuration, decoded, and its JSON; nil after timeout.
+func nextConfig(t *testing.T, cfgChan chan json.Marshaler, timeout time.Duration) (*dynamicConfig, []byte) {
 	t.Helper()
 	select {
 	case m := <-cfgChan:
@@ -90,16 +90,26 @@ func receive(t *testing.T, cfgChan chan json.Marshaler, timeout time.Duration) m
 		if err := json.Unmarshal(data, &cfg); err != nil {
 			t.Fatal(err)
 		}
-		got := make(map[string][]string)
-		for name, mw := range cfg.HTTP.Middlewares {
-			if mw.Plugin != nil {
-				got[strings.TrimSuffix(name, "-affinity")] = mw.Plugin["storeaffinity"].Members
-			}
-		}
-		return got
+		return &cfg, data
 	case <-time.After(timeout):
+		return nil, nil
+	}
+}
+
+// receive returns the next configuration's member lists per app, or nil after timeout.
+func receive(t *testing.T, cfgChan chan json.Marshaler, timeout time.Duration) map[string][]string {
+	t.Helper()
+	cfg, _ := nextConfig(t, cfgChan, timeout)
+	if cfg == nil {
 		return nil
 	}
+	got := make(map[string][]string)
+	for name, mw := range cfg.HTTP.Middlewares {
+		if mw.Plugin != nil {
+			got[strings.TrimSuffix(name, "-affinity")] = mw.Plugin["storeaffinity"].Members
+		}
+	}
+	return got
 }
 
 func TestEmitsOnlyWhenMembershipChanges(t *testing.T) {

@@ -157,9 +157,13 @@ func checkBlock(t *testing.T, block docBlock) []error {
 // checkPart checks that every YAML document of a block is a part of one of the
 // documents of file, a manifest that a test applies for real.
 func checkPart(file string, block docBlock) []error {
-	whole, err := yamlDocuments(file)
+	data, err := os.ReadFile(file)
 	if err != nil {
 		return []error{err}
+	}
+	whole, err := yamlDocuments(string(data))
+	if err != nil {
+		return []error{fmt.Errorf("%s: %w", block.partOf, err)}
 	}
 	parts, err := yamlDocuments(block.text)
 	if err != nil {
@@ -181,17 +185,8 @@ func checkPart(file string, block docBlock) []error {
 	return errs
 }
 
-// yamlDocuments decodes every YAML document of source: a file's name, or YAML text
-// (it holds a newline).
-func yamlDocuments(source string) ([]any, error) {
-	text := source
-	if !strings.Contains(source, "\n") {
-		data, err := os.ReadFile(source)
-		if err != nil {
-			return nil, err
-		}
-		text = string(data)
-	}
+// yamlDocuments decodes every YAML document of text.
+func yamlDocuments(text string) ([]any, error) {
 	var docs []any
 	decoder := yaml.NewDecoder(strings.NewReader(text))
 	for {
